@@ -8,6 +8,14 @@
 //! [`represent`] answers Question 1 with an exact 1-D procedure, and
 //! [`diagnostics`] turns every stage's error into a source report.
 
+pub mod check;
+pub mod derive;
+pub mod diagnostics;
+pub mod eval;
 pub mod ir;
+pub mod render;
+pub mod represent;
+pub mod resolve;
+pub mod simplify;
 pub mod span;
 pub mod syntax;

@@ -1,0 +1,1006 @@
+//! Verdicts: runs every statement of a resolved program and decides each
+//! claim, chain step and derived result as `proved`, `checked`, `refuted` or
+//! `unknown`. Proofs come from exact evaluation, the exact 1-D procedure or
+//! egg; only numbers refute. Every `proved` is still sampled, and a
+//! contradiction is reported as an internal error, never as a verdict.
+
+use crate::derive::{self, BackwardPass};
+use crate::eval::{self, EvalError, IdxEnv, Instance, Matrix, SampleOptions, Scalar};
+use crate::ir::{
+    Activation, Dim, DimId, Expect, Expr, IdxId, Op, Program, Relation, SeqId, SeqPiece, VarId,
+    WorkKind,
+};
+use crate::represent::{self, Decision, Representation};
+use crate::simplify::{self, Budget, ProofOutcome};
+use num_rational::BigRational;
+use std::collections::BTreeSet;
+
+/// How a statement came out; the words are part of the interface.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Verdict {
+    Proved,
+    Checked,
+    Refuted,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Proved => "proved",
+            Verdict::Checked => "checked",
+            Verdict::Refuted => "refuted",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// Settings of one run: reproducible numeric checks.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub seed: u64,
+    /// sample points per check (per unrolled length)
+    pub samples: u32,
+    /// symbolic lengths such as `T` are checked for 1..=unroll
+    pub unroll: u64,
+    pub explain: bool,
+    pub budget: Budget,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            seed: 0,
+            samples: 5,
+            unroll: 6,
+            explain: false,
+            budget: Budget::default(),
+        }
+    }
+}
+
+/// One `=` (or inequality) of a claim.
+#[derive(Clone, Debug)]
+pub struct StepReport {
+    pub line: usize,
+    pub verdict: Verdict,
+    pub detail: String,
+    /// The rewrite chain behind a `proved`, for `--explain`.
+    pub explanation: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DerivedResult {
+    /// As written: `grad(J, b2)`.
+    pub of: String,
+    /// The derivative node itself (for `∂J/∂b2` headings).
+    pub node: Expr,
+    pub result: Expr,
+    pub verdict: Verdict,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Derive {
+        adjoints: Vec<(String, Expr)>,
+        results: Vec<DerivedResult>,
+        note: Option<String>,
+    },
+    Show {
+        result: Expr,
+        verdict: Verdict,
+        detail: String,
+    },
+    Claim {
+        name: Option<String>,
+        expect: Expect,
+        verdict: Verdict,
+        met: bool,
+        detail: String,
+        steps: Vec<StepReport>,
+    },
+    Represent {
+        activation: Activation,
+        /// `representable`, `not representable` or `unknown`
+        verdict: &'static str,
+        detail: String,
+        network: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct WorkReport {
+    pub line: usize,
+    /// The statement's first source line, trimmed.
+    pub source: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    pub file: String,
+    pub items: Vec<WorkReport>,
+    /// Contradictions between a proof and the numbers: bugs, reported loudly.
+    pub internal_errors: Vec<String>,
+    /// Whether proofs carry their rewrite chains (`--explain`).
+    pub explain: bool,
+}
+
+impl FileReport {
+    /// True when some claim's verdict misses its expectation.
+    pub fn any_unmet(&self) -> bool {
+        !self.internal_errors.is_empty()
+            || self
+                .items
+                .iter()
+                .any(|w| matches!(w.outcome, Outcome::Claim { met: false, .. }))
+    }
+}
+
+/// Runs every statement of `prog` in source order.
+pub fn check_program(file: &str, src: &str, prog: &Program, opts: &Options) -> FileReport {
+    let mut checker = Checker {
+        prog,
+        opts,
+        internal: Vec::new(),
+    };
+    let items = prog
+        .work
+        .iter()
+        .map(|w| {
+            let source = src[w.span.start.min(src.len())..w.span.end.min(src.len())]
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            let outcome = match &w.kind {
+                WorkKind::Derive { of, items } => checker.derive(w.line, of.as_ref(), items),
+                WorkKind::Show(e) => checker.show(w.line, e),
+                WorkKind::Claim(c) => checker.claim(w.line, c),
+                WorkKind::Represent {
+                    target,
+                    var,
+                    activation,
+                } => checker.represent(target, *var, *activation),
+            };
+            WorkReport {
+                line: w.line,
+                source,
+                outcome,
+            }
+        })
+        .collect();
+    FileReport {
+        file: file.to_string(),
+        items,
+        internal_errors: checker.internal,
+        explain: opts.explain,
+    }
+}
+
+struct Checker<'a> {
+    prog: &'a Program,
+    opts: &'a Options,
+    internal: Vec<String>,
+}
+
+/// Tolerance for comparing two float evaluations of the same quantity.
+const ATOL: f64 = 1e-7;
+const RTOL: f64 = 1e-6;
+/// Points closer than this to a kink are redrawn.
+const KINK_TOL: f64 = 1e-4;
+/// Redraws allowed per sample point (kinks, undefined values, assumptions).
+const REDRAWS: u32 = 25;
+
+/// What a numeric comparison found.
+enum Sampled {
+    /// All points agreed: how many, and in which arithmetic.
+    Agree { points: usize, exact: bool, lengths: Vec<u64> },
+    Counterexample(String),
+    Undetermined(String),
+}
+
+impl<'a> Checker<'a> {
+    fn claim(&mut self, line: usize, c: &crate::ir::Claim) -> Outcome {
+        let mut steps = Vec::new();
+        let mut prev = &c.first;
+        for (k, step) in c.steps.iter().enumerate() {
+            let salt = (line as u64) << 16 | k as u64;
+            steps.push(self.step(prev, step.relation, &step.rhs, step.line, salt));
+            prev = &step.rhs;
+        }
+        let verdict = if steps.iter().any(|s| s.verdict == Verdict::Refuted) {
+            Verdict::Refuted
+        } else if steps.iter().any(|s| s.verdict == Verdict::Unknown) {
+            Verdict::Unknown
+        } else if steps.iter().all(|s| s.verdict == Verdict::Proved) {
+            Verdict::Proved
+        } else {
+            Verdict::Checked
+        };
+        let detail = if steps.len() == 1 {
+            steps[0].detail.clone()
+        } else {
+            match steps.iter().position(|s| s.verdict == Verdict::Refuted) {
+                Some(i) => format!(
+                    "step {} (line {}) is the first wrong step: {}",
+                    i + 1,
+                    steps[i].line,
+                    steps[i].detail
+                ),
+                None => {
+                    let words: Vec<String> = steps
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| format!("step {} {}", i + 1, s.verdict.word()))
+                        .collect();
+                    words.join(", ")
+                }
+            }
+        };
+        let met = match c.expect {
+            Expect::Holds => matches!(verdict, Verdict::Proved | Verdict::Checked),
+            Expect::Refuted => verdict == Verdict::Refuted,
+        };
+        Outcome::Claim {
+            name: c.name.clone(),
+            expect: c.expect,
+            verdict,
+            met,
+            detail,
+            steps,
+        }
+    }
+
+    fn step(&mut self, lhs: &Expr, rel: Relation, rhs: &Expr, line: usize, salt: u64) -> StepReport {
+        let report = |verdict, detail: String, explanation| StepReport {
+            line,
+            verdict,
+            detail,
+            explanation,
+        };
+        let prog = self.prog;
+        if !prog.same_shape(lhs.shape, rhs.shape) {
+            return report(
+                Verdict::Refuted,
+                format!(
+                    "the sides have different shapes: left {}, right {}",
+                    prog.shape_name(lhs.shape),
+                    prog.shape_name(rhs.shape)
+                ),
+                vec![],
+            );
+        }
+        if let Relation::Cmp(op) = rel {
+            if !lhs.shape.is_scalar() {
+                return report(
+                    Verdict::Unknown,
+                    format!("an inequality compares scalars; both sides are {}", prog.shape_name(lhs.shape)),
+                    vec![],
+                );
+            }
+            return match self.sample(lhs, rhs, Compare::Cmp(op), salt) {
+                Sampled::Agree { points, lengths, .. } => report(
+                    Verdict::Checked,
+                    format!("holds at {points} sampled points (float64){}", lengths_note(&lengths)),
+                    vec![],
+                ),
+                Sampled::Counterexample(c) => report(Verdict::Refuted, c, vec![]),
+                Sampled::Undetermined(r) => report(Verdict::Unknown, r, vec![]),
+            };
+        }
+
+        // A proof first: exact evaluation, the exact 1-D procedure, then egg.
+        let mut proof: Option<(String, Vec<String>, Vec<String>)> = None;
+        let mut not_proved = String::new();
+        if is_closed(prog, lhs) && is_closed(prog, rhs) {
+            let inst = eval::sample(prog, &self.sample_opts(salt, 0, vec![], true));
+            if let Ok(inst) = inst {
+                let l = eval::eval::<BigRational>(prog, &inst, lhs, &Vec::new(), 0.0);
+                let r = eval::eval::<BigRational>(prog, &inst, rhs, &Vec::new(), 0.0);
+                if let (Ok(l), Ok(r)) = (&l, &r) {
+                    if l == r {
+                        proof = Some((
+                            format!("exact evaluation: both sides are {}", fmt_exact(l)),
+                            vec![],
+                            vec![],
+                        ));
+                    } else {
+                        return report(
+                            Verdict::Refuted,
+                            format!(
+                                "exact evaluation: left = {}, right = {}, difference = {}",
+                                fmt_exact(l),
+                                fmt_exact(r),
+                                fmt_exact(&sub_exact(l, r))
+                            ),
+                            vec![],
+                        );
+                    }
+                }
+            }
+        }
+        if proof.is_none() {
+            if let Some(x) = represent::claim_variable(prog, lhs, rhs) {
+                match represent::decide_equal(prog, lhs, rhs, x) {
+                    Decision::Holds { detail } => proof = Some((format!("exact 1-D procedure: {detail}"), vec![], vec![])),
+                    Decision::Fails { at, lhs: l, rhs: r } => {
+                        return report(
+                            Verdict::Refuted,
+                            format!("exact 1-D procedure: at {at}: left = {l}, right = {r}"),
+                            vec![],
+                        );
+                    }
+                    Decision::Unknown { reason } => not_proved = format!("1-D procedure: {reason}"),
+                }
+            }
+        }
+        if proof.is_none() && time_dims(prog, &[lhs, rhs]).is_empty() {
+            match simplify::prove_equal(prog, lhs, rhs, &self.opts.budget) {
+                ProofOutcome::Proved {
+                    explanation,
+                    rules,
+                    facts,
+                } => {
+                    let mut d = format!("equality saturation with {} rewrite rule(s)", rules.len());
+                    if !facts.is_empty() {
+                        d.push_str(&format!(", using {}", facts.join("; ")));
+                    }
+                    proof = Some((d, explanation, rules));
+                }
+                ProofOutcome::Unknown { reason } => {
+                    if not_proved.is_empty() {
+                        not_proved = reason;
+                    }
+                }
+            }
+        }
+
+        // The numbers, always.
+        match (self.sample(lhs, rhs, Compare::Eq, salt), proof) {
+            (Sampled::Counterexample(c), Some((how, _, rules))) => {
+                self.internal.push(format!(
+                    "line {line}: a proof ({how}; rules: {}) is contradicted by the numbers: {c}",
+                    if rules.is_empty() { "none".into() } else { rules.join(", ") }
+                ));
+                report(
+                    Verdict::Unknown,
+                    format!("internal error: proof contradicted by a numeric counterexample: {c}"),
+                    vec![],
+                )
+            }
+            (Sampled::Counterexample(c), None) => report(Verdict::Refuted, c, vec![]),
+            (Sampled::Agree { points, exact, lengths }, Some((how, expl, _))) => report(
+                Verdict::Proved,
+                format!("{how}; confirmed at {points} sampled points ({}){}", arith(exact), lengths_note(&lengths)),
+                expl,
+            ),
+            (Sampled::Undetermined(_), Some((how, expl, _))) => report(Verdict::Proved, how, expl),
+            (Sampled::Agree { points, exact, lengths }, None) => report(
+                Verdict::Checked,
+                format!(
+                    "equal at {points} sampled points ({}){}{}",
+                    arith(exact),
+                    lengths_note(&lengths),
+                    if not_proved.is_empty() { String::new() } else { format!("; not proved: {not_proved}") }
+                ),
+                vec![],
+            ),
+            (Sampled::Undetermined(r), None) => report(Verdict::Unknown, r, vec![]),
+        }
+    }
+
+    fn sample_opts(&self, salt: u64, draw: u32, dim_overrides: Vec<(DimId, u64)>, exact: bool) -> SampleOptions {
+        SampleOptions {
+            seed: mix(self.opts.seed, salt),
+            draw,
+            dim_overrides,
+            exact,
+        }
+    }
+
+    /// Compares two expressions at sampled points, for every value of the
+    /// free `idx` variables and every unrolled length.
+    fn sample(&self, lhs: &Expr, rhs: &Expr, cmp: Compare, salt: u64) -> Sampled {
+        let prog = self.prog;
+        let tdims = time_dims(prog, &[lhs, rhs]);
+        let lengths: Vec<u64> = if tdims.is_empty() { vec![0] } else { (1..=self.opts.unroll).collect() };
+        let idxs = free_idxs(&[lhs, rhs]);
+        let mut exact_ok = matches!(cmp, Compare::Eq);
+        let mut points = 0usize;
+        let mut last_problem = String::new();
+        for &len in &lengths {
+            let overrides: Vec<(DimId, u64)> = tdims.iter().map(|&d| (d, len)).collect();
+            for draw in 0..self.opts.samples {
+                let mut done = false;
+                for retry in 0..REDRAWS {
+                    let d = draw * (REDRAWS + 1) + retry;
+                    let inst = match eval::sample(prog, &self.sample_opts(salt, d, overrides.clone(), exact_ok)) {
+                        Ok(i) => i,
+                        Err(e) => {
+                            last_problem = eval_problem(&e);
+                            continue;
+                        }
+                    };
+                    let result = if exact_ok {
+                        match compare_all::<BigRational>(prog, &inst, lhs, rhs, cmp, &idxs, 0.0) {
+                            Err(EvalError::NotExact) => {
+                                exact_ok = false;
+                                continue;
+                            }
+                            r => r,
+                        }
+                    } else {
+                        compare_all::<f64>(prog, &inst, lhs, rhs, cmp, &idxs, KINK_TOL)
+                    };
+                    match result {
+                        Ok(None) => {
+                            points += 1;
+                            done = true;
+                            break;
+                        }
+                        Ok(Some(mismatch)) => {
+                            let vars = free_inputs(prog, &[lhs, rhs]);
+                            let mut at = Vec::new();
+                            if len > 0 {
+                                for &t in &tdims {
+                                    at.push(format!("{} = {len}", prog.dims[t].name));
+                                }
+                            }
+                            let values = inst.describe(prog, &vars.0, &vars.1);
+                            return Sampled::Counterexample(format!(
+                                "counterexample{}: {}{}{}",
+                                if at.is_empty() { String::new() } else { format!(" at {}", at.join(", ")) },
+                                values,
+                                if values.is_empty() { "" } else { "; " },
+                                mismatch
+                            ));
+                        }
+                        Err(e) => last_problem = eval_problem(&e),
+                    }
+                }
+                if !done && points == 0 && draw + 1 == self.opts.samples {
+                    return Sampled::Undetermined(format!(
+                        "no sample point could be evaluated ({})",
+                        if last_problem.is_empty() { "no valid point found".into() } else { last_problem.clone() }
+                    ));
+                }
+            }
+        }
+        if points == 0 {
+            return Sampled::Undetermined(format!("no sample point could be evaluated ({last_problem})"));
+        }
+        Sampled::Agree {
+            points,
+            exact: exact_ok,
+            lengths: if tdims.is_empty() { vec![] } else { lengths },
+        }
+    }
+
+    fn derive(&mut self, line: usize, of: Option<&Expr>, items: &[crate::ir::DeriveItem]) -> Outcome {
+        let prog = self.prog;
+        let mut note = None;
+        let wrts: Vec<Expr> = items.iter().map(|i| i.expr.args.get(1).cloned().unwrap_or_else(|| i.expr.clone())).collect();
+        let pass: Result<BackwardPass, String> = match of {
+            Some(f) if items.iter().all(|i| i.expr.op == Op::Grad) => {
+                derive::backward_pass(prog, f, &wrts).map_err(|e| e.message)
+            }
+            _ => Err(String::new()),
+        };
+        let (adjoints, raw_results, pass_ref) = match &pass {
+            Ok(p) => {
+                if p.budget_hit {
+                    note = Some("a simplification budget was hit; the best form found so far is shown".to_string());
+                }
+                (p.adjoints.clone(), p.results.iter().cloned().map(Ok).collect::<Vec<_>>(), Some(p))
+            }
+            Err(why) => {
+                if !why.is_empty() {
+                    note = Some(format!("derived item by item: {why}"));
+                }
+                let rs = items
+                    .iter()
+                    .map(|i| {
+                        derive::differentiate(prog, &i.expr)
+                            .map(|d| simplify::simplify(prog, &d, &self.opts.budget).expr)
+                            .map_err(|e| e.message)
+                    })
+                    .collect();
+                (vec![], rs, None)
+            }
+        };
+        let mut results = Vec::new();
+        for (k, (item, res)) in items.iter().zip(raw_results).enumerate() {
+            let salt = (line as u64) << 16 | 0x8000 | k as u64;
+            match res {
+                Ok(result) => {
+                    let expanded = match pass_ref {
+                        Some(p) => p.expand(&result),
+                        None => result.clone(),
+                    };
+                    let (verdict, detail) = self.verify_derived(line, &item.expr, &expanded, salt);
+                    results.push(DerivedResult {
+                        of: item.text.clone(),
+                        node: item.expr.clone(),
+                        result,
+                        verdict,
+                        detail,
+                    });
+                }
+                Err(why) => results.push(DerivedResult {
+                    of: item.text.clone(),
+                    node: item.expr.clone(),
+                    result: item.expr.clone(),
+                    verdict: Verdict::Unknown,
+                    detail: format!("could not derive: {why}"),
+                }),
+            }
+        }
+        Outcome::Derive {
+            adjoints,
+            results,
+            note,
+        }
+    }
+
+    /// A derived result must agree with forward-mode derivatives and with
+    /// central finite differences of the forward definition.
+    fn verify_derived(&mut self, line: usize, node: &Expr, result: &Expr, salt: u64) -> (Verdict, String) {
+        let prog = self.prog;
+        match self.sample(node, result, Compare::Eq, salt) {
+            Sampled::Counterexample(c) => {
+                self.internal.push(format!("line {line}: a derived result disagrees with forward-mode derivatives: {c}"));
+                return (Verdict::Unknown, format!("internal error: the derivation disagrees with forward-mode derivatives: {c}"));
+            }
+            Sampled::Undetermined(r) => return (Verdict::Unknown, r),
+            Sampled::Agree { .. } => {}
+        }
+        // Finite differences need a plain derivative node.
+        let fd_points = if node.args.len() == 2 && matches!(node.op, Op::Grad | Op::Jac | Op::D) {
+            match self.finite_differences(node, result, salt) {
+                Ok(n) => n,
+                Err(c) => {
+                    self.internal.push(format!("line {line}: a derived result disagrees with finite differences: {c}"));
+                    return (Verdict::Unknown, format!("internal error: the derivation disagrees with finite differences: {c}"));
+                }
+            }
+        } else {
+            0
+        };
+        let _ = prog;
+        (
+            Verdict::Checked,
+            if fd_points > 0 {
+                format!(
+                    "agrees with forward-mode derivatives and with central finite differences (eps 1e-6, atol 1e-5, rtol 1e-3) at {fd_points} points"
+                )
+            } else {
+                "agrees with forward-mode derivatives at the sampled points".to_string()
+            },
+        )
+    }
+
+    fn finite_differences(&self, node: &Expr, result: &Expr, salt: u64) -> Result<usize, String> {
+        let prog = self.prog;
+        let (f, wrt) = (&node.args[0], &node.args[1]);
+        let tdims = time_dims(prog, &[node, result]);
+        let lengths: Vec<u64> = if tdims.is_empty() { vec![0] } else { (1..=self.opts.unroll).collect() };
+        let mut points = 0;
+        for &len in &lengths {
+            let overrides: Vec<(DimId, u64)> = tdims.iter().map(|&d| (d, len)).collect();
+            for draw in 0..self.opts.samples.min(3) {
+                for retry in 0..REDRAWS {
+                    let d = 7919 + draw * (REDRAWS + 1) + retry;
+                    let Ok(inst) = eval::sample(prog, &self.sample_opts(salt, d, overrides.clone(), false)) else { continue };
+                    let idxs = free_idxs(&[node, result]);
+                    let envs = idx_envs(prog, &inst, &idxs);
+                    let mut ok = true;
+                    for env in &envs {
+                        let fd = eval::finite_difference(prog, &inst, f, wrt, env);
+                        let r = eval::eval::<f64>(prog, &inst, result, env, KINK_TOL);
+                        match (fd, r) {
+                            (Ok(fd), Ok(r)) => {
+                                let fd = reshape_like(fd, &r);
+                                if !eval::close(&r, &fd, 1e-5, 1e-3) {
+                                    return Err(format!(
+                                        "derived {} but finite differences give {}",
+                                        fmt_f64(&r),
+                                        fmt_f64(&fd)
+                                    ));
+                                }
+                            }
+                            _ => {
+                                ok = false;
+                                break;
+                            }
+                        }
+                    }
+                    if ok {
+                        points += 1;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(points)
+    }
+
+    fn show(&mut self, line: usize, e: &Expr) -> Outcome {
+        let prog = self.prog;
+        let simplified = derive::eliminate_derivatives(prog, e)
+            .map(|d| simplify::simplify(prog, &d, &self.opts.budget));
+        match simplified {
+            Ok(s) => {
+                let salt = (line as u64) << 16 | 0x4000;
+                let (verdict, detail) = match self.sample(e, &s.expr, Compare::Eq, salt) {
+                    Sampled::Agree { points, exact, .. } => (
+                        Verdict::Checked,
+                        format!("the simplified form equals the expression at {points} sampled points ({})", arith(exact)),
+                    ),
+                    Sampled::Counterexample(c) => {
+                        self.internal.push(format!("line {line}: simplification changed the value: {c}"));
+                        (Verdict::Unknown, format!("internal error: simplification changed the value: {c}"))
+                    }
+                    Sampled::Undetermined(r) => (Verdict::Unknown, r),
+                };
+                let detail = if s.budget_hit {
+                    format!("{detail}; a simplification budget was hit, the best form found so far is shown")
+                } else {
+                    detail
+                };
+                Outcome::Show {
+                    result: s.expr,
+                    verdict,
+                    detail,
+                }
+            }
+            Err(err) => Outcome::Show {
+                result: e.clone(),
+                verdict: Verdict::Unknown,
+                detail: format!("could not derive: {}", err.message),
+            },
+        }
+    }
+
+    fn represent(&mut self, target: &Expr, var: Option<VarId>, activation: Activation) -> Outcome {
+        let Some(var) = var else {
+            return Outcome::Represent {
+                activation,
+                verdict: "unknown",
+                detail: "the target has no variable".into(),
+                network: None,
+            };
+        };
+        match represent::represent(self.prog, target, var, activation) {
+            Representation::Representable { network, detail } => Outcome::Represent {
+                activation,
+                verdict: "representable",
+                detail,
+                network: Some(represent::render_network(&network)),
+            },
+            Representation::NotRepresentable { reason } => Outcome::Represent {
+                activation,
+                verdict: "not representable",
+                detail: reason,
+                network: None,
+            },
+            Representation::Unknown { reason } => Outcome::Represent {
+                activation,
+                verdict: "unknown",
+                detail: reason,
+                network: None,
+            },
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Compare {
+    Eq,
+    Cmp(crate::ir::CmpOp),
+}
+
+/// Evaluates both sides for every assignment of the free `idx` variables;
+/// `Ok(Some(text))` describes the first mismatch.
+fn compare_all<S: Scalar>(
+    prog: &Program,
+    inst: &Instance,
+    lhs: &Expr,
+    rhs: &Expr,
+    cmp: Compare,
+    idxs: &[IdxId],
+    kink_tol: f64,
+) -> Result<Option<String>, EvalError> {
+    for env in idx_envs(prog, inst, idxs) {
+        let l = eval::eval::<S>(prog, inst, lhs, &env, kink_tol)?;
+        let r = eval::eval::<S>(prog, inst, rhs, &env, kink_tol)?;
+        let lf = to_f64(&l);
+        let rf = to_f64(&r);
+        let exact = kink_tol == 0.0;
+        let bad = match cmp {
+            Compare::Eq => {
+                if exact {
+                    l != r
+                } else {
+                    !eval::close(&lf, &rf, ATOL, RTOL)
+                }
+            }
+            Compare::Cmp(op) => {
+                let (a, b) = (lf.data[0], rf.data[0]);
+                let tol = 1e-9 * (1.0 + a.abs().max(b.abs()));
+                match op {
+                    crate::ir::CmpOp::Le => a > b + tol,
+                    crate::ir::CmpOp::Lt => a >= b + tol,
+                    crate::ir::CmpOp::Ge => a < b - tol,
+                    crate::ir::CmpOp::Gt => a <= b - tol,
+                }
+            }
+        };
+        if bad {
+            let at: Vec<String> = env.iter().map(|(i, v)| format!("{} = {v}", prog.idxs[*i].name)).collect();
+            let (ls, rs) = if exact {
+                (fmt_generic(&l), fmt_generic(&r))
+            } else {
+                (fmt_f64(&lf), fmt_f64(&rf))
+            };
+            let diff = lf.data.iter().zip(&rf.data).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            return Ok(Some(format!(
+                "{}left = {ls}, right = {rs} (largest difference {})",
+                if at.is_empty() { String::new() } else { format!("at {}: ", at.join(", ")) },
+                sig(diff)
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// Every assignment of the given idx variables over their ranges (one empty env if none).
+fn idx_envs(prog: &Program, inst: &Instance, idxs: &[IdxId]) -> Vec<IdxEnv> {
+    let mut envs: Vec<IdxEnv> = vec![Vec::new()];
+    for &i in idxs {
+        let n = inst.dim(prog.idxs[i].range) as i64;
+        envs = envs
+            .into_iter()
+            .flat_map(|env| {
+                (1..=n).map(move |v| {
+                    let mut e = env.clone();
+                    e.push((i, v));
+                    e
+                })
+            })
+            .collect();
+    }
+    envs
+}
+
+fn to_f64<S: Scalar>(m: &Matrix<S>) -> Matrix<f64> {
+    Matrix {
+        rows: m.rows,
+        cols: m.cols,
+        data: m.data.iter().map(|x| x.to_f64()).collect(),
+    }
+}
+
+fn reshape_like(m: Matrix<f64>, like: &Matrix<f64>) -> Matrix<f64> {
+    if m.data.len() == like.data.len() {
+        Matrix {
+            rows: like.rows,
+            cols: like.cols,
+            data: m.data,
+        }
+    } else {
+        m
+    }
+}
+
+fn sub_exact(a: &Matrix<BigRational>, b: &Matrix<BigRational>) -> Matrix<BigRational> {
+    if a.data.len() != b.data.len() {
+        return a.clone();
+    }
+    Matrix {
+        rows: a.rows,
+        cols: a.cols,
+        data: a.data.iter().zip(&b.data).map(|(x, y)| x - y).collect(),
+    }
+}
+
+fn fmt_exact(m: &Matrix<BigRational>) -> String {
+    fmt_matrix(m, |x| crate::render::expr::number(x, crate::render::expr::Style::Ascii))
+}
+
+fn fmt_generic<S: Scalar>(m: &Matrix<S>) -> String {
+    fmt_matrix(m, |x| x.display())
+}
+
+fn fmt_f64(m: &Matrix<f64>) -> String {
+    fmt_matrix(m, |x| sig(*x))
+}
+
+/// A number with 4 significant digits.
+pub fn sig(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    let mag = x.abs().log10().floor() as i32;
+    if !(-4..6).contains(&mag) {
+        return format!("{x:.3e}");
+    }
+    let decimals = (3 - mag).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// `3`, `[1, 2]` for a column, `[[1, 2], [3, 4]]` for a matrix.
+pub fn fmt_matrix<S>(m: &Matrix<S>, f: impl Fn(&S) -> String) -> String {
+    if m.rows == 1 && m.cols == 1 {
+        return f(&m.data[0]);
+    }
+    if m.cols == 1 {
+        let v: Vec<String> = m.data.iter().map(&f).collect();
+        return format!("[{}]", v.join(", "));
+    }
+    let rows: Vec<String> = (0..m.rows)
+        .map(|r| {
+            let v: Vec<String> = (0..m.cols).map(|c| f(&m.data[r * m.cols + c])).collect();
+            format!("[{}]", v.join(", "))
+        })
+        .collect();
+    format!("[{}]", rows.join(", "))
+}
+
+fn arith(exact: bool) -> String {
+    if exact {
+        "exact rational arithmetic".into()
+    } else {
+        format!("float64, atol {ATOL:e}, rtol {RTOL:e}")
+    }
+}
+
+fn lengths_note(lengths: &[u64]) -> String {
+    match (lengths.first(), lengths.last()) {
+        (Some(a), Some(b)) => format!(", unrolled for every length {a}..{b}"),
+        _ => String::new(),
+    }
+}
+
+fn eval_problem(e: &EvalError) -> String {
+    match e {
+        EvalError::Undefined(s) => format!("undefined: {s}"),
+        EvalError::NotExact => "not exact".into(),
+        EvalError::Unsupported(s) => s.clone(),
+        EvalError::NearKink => "every point drawn was too close to a kink".into(),
+    }
+}
+
+/// SplitMix64 finaliser: an independent seed per statement and step.
+fn mix(seed: u64, salt: u64) -> u64 {
+    let mut z = seed ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The lets, sequences and let-functions an expression reaches, transitively.
+struct Reach {
+    lets: BTreeSet<usize>,
+    seqs: BTreeSet<SeqId>,
+    vars: BTreeSet<VarId>,
+    dims: BTreeSet<DimId>,
+    funs: bool,
+    idx: bool,
+}
+
+fn reach(prog: &Program, roots: &[&Expr]) -> Reach {
+    let mut r = Reach {
+        lets: BTreeSet::new(),
+        seqs: BTreeSet::new(),
+        vars: BTreeSet::new(),
+        dims: BTreeSet::new(),
+        funs: false,
+        idx: false,
+    };
+    let mut stack: Vec<&Expr> = roots.to_vec();
+    while let Some(e) = stack.pop() {
+        match &e.op {
+            Op::Let(l) | Op::CallLet(l) => {
+                if r.lets.insert(*l) {
+                    stack.push(&prog.lets[*l].body);
+                }
+            }
+            Op::SeqAt(s) => {
+                if r.seqs.insert(*s) {
+                    for p in &prog.seqs[*s].pieces {
+                        if let SeqPiece::Defined { body, guard, .. } = p {
+                            stack.push(body);
+                            if let Some((_, g)) = guard {
+                                stack.push(g);
+                            }
+                        }
+                    }
+                }
+            }
+            Op::Var(v) => {
+                r.vars.insert(*v);
+            }
+            Op::DimValue(Dim::Sym(d)) => {
+                r.dims.insert(*d);
+            }
+            Op::Fun(_) | Op::FunPrime(_) => r.funs = true,
+            Op::Idx(_) => r.idx = true,
+            _ => {}
+        }
+        stack.extend(e.args.iter());
+    }
+    r
+}
+
+/// A closed expression has no inputs at all: it evaluates to one exact value.
+fn is_closed(prog: &Program, e: &Expr) -> bool {
+    let r = reach(prog, &[e]);
+    r.vars.is_empty()
+        && r.seqs.iter().all(|s| prog.seqs[*s].pieces.iter().all(|p| matches!(p, SeqPiece::Defined { .. })))
+        && r.seqs.is_empty()
+        && !r.funs
+        && !r.idx
+        && r.dims.iter().all(|d| prog.dims[*d].value.is_some())
+        && !e.any(&|n| matches!(n.op, Op::Eye | Op::Ones | Op::Zeros) && !fixed_shape(prog, n))
+}
+
+fn fixed_shape(prog: &Program, e: &Expr) -> bool {
+    prog.dim_value(e.shape.rows).is_some() && prog.dim_value(e.shape.cols).is_some()
+}
+
+/// Symbolic dimensions used as values (lengths such as `T`): unrolled 1..=N.
+fn time_dims(prog: &Program, roots: &[&Expr]) -> Vec<DimId> {
+    reach(prog, roots)
+        .dims
+        .into_iter()
+        .filter(|d| prog.dims[*d].value.is_none())
+        .collect()
+}
+
+/// Free `idx` variables (not bound by `sum(j, …)`), in order of first appearance.
+fn free_idxs(roots: &[&Expr]) -> Vec<IdxId> {
+    fn go(e: &Expr, bound: &mut Vec<IdxId>, out: &mut Vec<IdxId>) {
+        match &e.op {
+            Op::Idx(i) if !bound.contains(i) && !out.contains(i) => out.push(*i),
+            Op::SumIdx(i) => {
+                bound.push(*i);
+                for a in &e.args {
+                    go(a, bound, out);
+                }
+                bound.pop();
+                return;
+            }
+            _ => {}
+        }
+        for a in &e.args {
+            go(a, bound, out);
+        }
+    }
+    let mut out = Vec::new();
+    for r in roots {
+        go(r, &mut Vec::new(), &mut out);
+    }
+    out
+}
+
+/// Variables and given sequences a counterexample should list.
+fn free_inputs(prog: &Program, roots: &[&Expr]) -> (Vec<VarId>, Vec<SeqId>) {
+    let r = reach(prog, roots);
+    let seqs = r
+        .seqs
+        .into_iter()
+        .filter(|s| prog.seqs[*s].pieces.iter().any(|p| !matches!(p, SeqPiece::Defined { .. })))
+        .collect();
+    (r.vars.into_iter().collect(), seqs)
+}
