@@ -1,0 +1,64 @@
+//! The command line as a user meets it: exit codes, formats, determinism.
+
+use std::process::Command;
+
+fn gradproof(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gradproof"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn examples_exit_zero_and_json_parses() {
+    for f in ["examples/q2_relu_xor.grad", "examples/q3_backprop.grad"] {
+        let (code, out, err) = gradproof(&["check", "--format", "json", f]);
+        assert_eq!(code, 0, "{f}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["file"], f);
+        assert!(v["results"].as_array().unwrap().iter().all(|r| r["kind"] != "claim" || r["met"] == true));
+    }
+}
+
+#[test]
+fn unmet_expectation_exits_one() {
+    let dir = std::env::temp_dir().join(format!("gradproof-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("wrong.grad");
+    std::fs::write(&f, "var a, b: scalar\nclaim (a + b)^2 = a^2 + b^2\n").unwrap();
+    let (code, out, _) = gradproof(&["check", f.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("refuted"), "{out}");
+}
+
+#[test]
+fn malformed_input_exits_two_with_position() {
+    let dir = std::env::temp_dir().join(format!("gradproof-cli2-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("bad.grad");
+    std::fs::write(&f, "dim n, m\nvar W: mat[m, n]\nvar x: vec[m]\nlet z = W x\n").unwrap();
+    let (code, out, err) = gradproof(&["check", f.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("bad.grad:4:"), "{err}");
+    assert!(err.contains("mat[m, n]") && err.contains("vec[m]"), "{err}");
+}
+
+#[test]
+fn missing_file_exits_two() {
+    let (code, _, err) = gradproof(&["check", "no/such/file.grad"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no/such/file.grad"), "{err}");
+}
+
+#[test]
+fn same_seed_same_bytes() {
+    let a = gradproof(&["check", "--seed", "7", "examples/q3_softmax_derivation.grad"]);
+    let b = gradproof(&["check", "--seed", "7", "examples/q3_softmax_derivation.grad"]);
+    assert_eq!(a, b);
+}

@@ -1,0 +1,88 @@
+//! End-to-end: every example file through the whole pipeline, with the exact
+//! text and JSON output kept as reviewed snapshots, and the acceptance rule
+//! that every claim meets its expectation.
+
+use gradproof::check::{self, Options};
+use gradproof::render::{self, Format};
+use std::path::{Path, PathBuf};
+
+fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("../snapshots");
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+/// The shared acceptance examples beside the clone (`../shared/examples`).
+fn shared_examples() -> Option<PathBuf> {
+    let dir = match std::env::var("GRADPROOF_SHARED") {
+        Ok(d) => PathBuf::from(d),
+        Err(_) => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+    }
+    .join("examples");
+    dir.is_dir().then_some(dir)
+}
+
+fn run(path: &Path, display: &str, format: Format) -> (String, bool) {
+    let bytes = std::fs::read(path).unwrap();
+    let (src, prog) = match gradproof::load(display, &bytes) {
+        Ok(p) => p,
+        Err(d) => panic!("{display} does not load:\n{}", gradproof::diagnostics::render(display, &String::from_utf8_lossy(&bytes), &d)),
+    };
+    let report = check::check_program(display, &src, &prog, &Options::default());
+    (render::render(&prog, &report, format), report.any_unmet())
+}
+
+fn grad_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "grad"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn name(p: &Path) -> String {
+    p.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn project_examples_text_and_json() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let settings = snapshot_settings();
+    for f in grad_files(&dir) {
+        let display = format!("examples/{}", name(&f));
+        let (text, unmet) = run(&f, &display, Format::Text);
+        assert!(!unmet, "{display}: a claim missed its expectation:\n{text}");
+        settings.bind(|| insta::assert_snapshot!(format!("text@{}", name(&f)), text));
+        let (json, _) = run(&f, &display, Format::Json);
+        settings.bind(|| insta::assert_snapshot!(format!("json@{}", name(&f)), json));
+    }
+}
+
+#[test]
+fn project_examples_latex() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let settings = snapshot_settings();
+    for f in grad_files(&dir) {
+        let display = format!("examples/{}", name(&f));
+        let (latex, _) = run(&f, &display, Format::Latex);
+        settings.bind(|| insta::assert_snapshot!(format!("latex@{}", name(&f)), latex));
+    }
+}
+
+#[test]
+fn shared_examples_meet_their_expectations() {
+    let Some(dir) = shared_examples() else {
+        eprintln!("../shared/examples is not beside this clone; skipped");
+        return;
+    };
+    let settings = snapshot_settings();
+    for f in grad_files(&dir) {
+        let display = format!("shared/examples/{}", name(&f));
+        let (text, unmet) = run(&f, &display, Format::Text);
+        settings.bind(|| insta::assert_snapshot!(format!("shared_text@{}", name(&f)), text));
+        assert!(!unmet, "{display}: a claim missed its expectation:\n{text}");
+    }
+}
