@@ -474,14 +474,14 @@ impl Lower {
                 "nothing to compare this with",
             ));
         }
-        if steps.len() > 1 {
-            if let Some(s) = steps.iter().find(|s| s.rel.node != Rel::Eq) {
-                return Err(SyntaxError::new(
-                    s.rel.span,
-                    "an inequality claim compares exactly two expressions; chains use `=` only",
-                    "inequality inside a chain",
-                ));
-            }
+        if steps.len() > 1
+            && let Some(s) = steps.iter().find(|s| s.rel.node != Rel::Eq)
+        {
+            return Err(SyntaxError::new(
+                s.rel.span,
+                "an inequality claim compares exactly two expressions; chains use `=` only",
+                "inequality inside a chain",
+            ));
         }
         Ok(StmtKind::Claim(Claim {
             name,
@@ -641,7 +641,10 @@ impl Lower {
                             "every row of a matrix literal needs the same length: the first row has {width} entries, this one {}",
                             entries.len()
                         ),
-                        format!("{} entries", entries.len()),
+                        match entries.len() {
+                            1 => "1 entry".to_string(),
+                            n => format!("{n} entries"),
+                        },
                     ));
                 }
                 rows.push(entries);
@@ -777,23 +780,22 @@ impl Lower {
                 depth.max(df).max(dt),
             );
         }
-        if let Some(kind) = kind {
-            if args.len() == 2 {
-                if let ExprKind::Name(n) = &args[0].node {
-                    let var = Spanned::new(n.clone(), args[0].span);
-                    let body = args.pop().expect("two arguments");
-                    return build(
-                        ExprKind::Bound {
-                            kind,
-                            var,
-                            range: BoundRange::Idx,
-                            body: Box::new(body),
-                        },
-                        span,
-                        depth,
-                    );
-                }
-            }
+        if let Some(kind) = kind
+            && args.len() == 2
+            && let ExprKind::Name(n) = &args[0].node
+        {
+            let var = Spanned::new(n.clone(), args[0].span);
+            let body = args.pop().expect("two arguments");
+            return build(
+                ExprKind::Bound {
+                    kind,
+                    var,
+                    range: BoundRange::Idx,
+                    body: Box::new(body),
+                },
+                span,
+                depth,
+            );
         }
         build(ExprKind::Call { func, prime, args }, span, depth)
     }
@@ -934,10 +936,10 @@ pub(super) fn pest_error(e: &pest::error::Error<Rule>, text: &str, off: usize) -
     let mut wanted: Vec<&str> = Vec::new();
     if let ErrorVariant::ParsingError { positives, .. } = &e.variant {
         for r in positives {
-            if let Some(w) = describe(*r) {
-                if !wanted.contains(&w) {
-                    wanted.push(w);
-                }
+            if let Some(w) = describe(*r)
+                && !wanted.contains(&w)
+            {
+                wanted.push(w);
             }
         }
     }
@@ -946,8 +948,10 @@ pub(super) fn pest_error(e: &pest::error::Error<Rule>, text: &str, off: usize) -
     if wanted.contains(&"an expression") {
         wanted.retain(|w| *w != "a name");
     }
-    if wanted.len() > 1 && wanted.contains(&"an operator") {
-        wanted.retain(|w| *w != "an operator");
+    // After an operand, juxtaposition's look-ahead also reports a name:
+    // "an operator" already says that more can follow.
+    if wanted.contains(&"an operator") {
+        wanted.retain(|w| *w != "a name");
     }
     let what = match wanted.as_slice() {
         [] => "something else".to_string(),
