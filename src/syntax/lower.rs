@@ -953,6 +953,11 @@ pub(super) fn pest_error(e: &pest::error::Error<Rule>, text: &str, off: usize) -
     if wanted.contains(&"an operator") {
         wanted.retain(|w| *w != "a name");
     }
+    // "the end of the statement" reads best as the last alternative.
+    if let Some(i) = wanted.iter().position(|w| *w == "the end of the statement") {
+        let end = wanted.remove(i);
+        wanted.push(end);
+    }
     let what = match wanted.as_slice() {
         [] => "something else".to_string(),
         [one] => one.to_string(),
@@ -987,6 +992,20 @@ pub(super) fn pest_error(e: &pest::error::Error<Rule>, text: &str, off: usize) -
         SyntaxError::new(
             span,
             format!("expected {what} after `{prev}`"),
+            format!("expected {what}"),
+        )
+    } else if found == "expect" {
+        SyntaxError::new(
+            span,
+            format!(
+                "unexpected `expect`: expected {what} (`expect refuted` can only end a `claim`)"
+            ),
+            format!("expected {what}"),
+        )
+    } else if ["wrt", "with", "refuted", "for", "in", "downto"].contains(&found.as_str()) {
+        SyntaxError::new(
+            span,
+            format!("unexpected keyword `{found}`: expected {what} (keywords cannot be names)"),
             format!("expected {what}"),
         )
     } else {

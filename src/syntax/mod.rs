@@ -430,10 +430,11 @@ mod tests {
     }
 
     /// Runs `f` on a thread with the default 2 MB stack, within `limit`.
+    const STACK: usize = 2 * 1024 * 1024;
     fn bounded<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
         let start = Instant::now();
         let out = std::thread::Builder::new()
-            .stack_size(2 * 1024 * 1024)
+            .stack_size(STACK)
             .spawn(f)
             .unwrap()
             .join()
@@ -773,7 +774,16 @@ mod tests {
         let s = stmts("let h[t] = g(z[t - 1])   for t >= 1\nrepresent 3 x + 1 with relu\n");
         assert!(matches!(&s[0].kind, StmtKind::Let { guard: Some(_), .. }));
         let e = errors("show wrt");
-        assert_eq!(e[0].message, "unexpected `wrt`: expected an expression");
+        assert_eq!(
+            e[0].message,
+            "unexpected keyword `wrt`: expected an expression (keywords cannot be names)"
+        );
+        let e = errors("show a b expect refuted");
+        assert_eq!(
+            e[0].message,
+            "unexpected `expect`: expected an operator or the end of the statement (`expect refuted` can only end a `claim`)"
+        );
+        assert_eq!(e[0].span, Span::new(9, 15));
     }
 
     // ------------------------------------------------------------ errors
@@ -880,6 +890,19 @@ mod tests {
                 "]^T)".repeat(MAX_NESTING / 2 - 1)
             );
             assert!(parse(&src).is_ok());
+            // Every kind of bracket pest recurses through, at full depth.
+            for (open, close) in [
+                ("x[", "]"),
+                ("1{x < ", "}"),
+                ("sum(t in 1..2, ", ")"),
+                ("g'(", ")"),
+                ("[[", "]]"),
+                ("softmax(x)[", "]"),
+            ] {
+                let n = MAX_NESTING / open.matches(['(', '[', '{']).count();
+                let src = format!("show {}x{}", open.repeat(n), close.repeat(n));
+                assert!(parse(&src).is_ok(), "{open} {:?}", parse(&src));
+            }
             let src = format!(
                 "show {}x{}",
                 "(".repeat(MAX_NESTING),
