@@ -875,28 +875,27 @@ fn describe(rule: Rule) -> Option<&'static str> {
     })
 }
 
-/// The token at the start of `s`, for "found `…`".
-fn token_at(s: &str) -> String {
-    let mut chars = s.chars();
-    let Some(c) = chars.next() else {
-        return String::new();
+/// The token at the start of `s`, for "found `…`" (a whole name or
+/// number, a two-character operator, or one character).
+fn token_at(s: &str) -> &str {
+    let Some(c) = s.chars().next() else {
+        return "";
     };
-    if c.is_alphanumeric() || c == '_' {
-        let end = s
-            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-            .unwrap_or(s.len());
-        clip(&s[..end])
+    let end = if c.is_alphanumeric() || c == '_' {
+        s.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(s.len())
+    } else if ["<=", ">=", "->", "..", ".*", "./", ".^"]
+        .iter()
+        .any(|op| s.starts_with(op))
+    {
+        2
     } else {
-        let two: String = s.chars().take(2).collect();
-        if ["<=", ">=", "->", "..", ".*", "./", ".^"].contains(&two.as_str()) {
-            two
-        } else {
-            c.to_string()
-        }
-    }
+        c.len_utf8()
+    };
+    &s[..end]
 }
 
-/// The last token before byte `pos` of `s` (comments ignored).
+/// The last token before byte `pos` of `s`.
 fn token_before(s: &str, pos: usize) -> String {
     let before = s[..pos].trim_end();
     let Some(last) = before.chars().last() else {
@@ -964,8 +963,9 @@ pub(super) fn pest_error(e: &pest::error::Error<Rule>, text: &str, off: usize) -
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     };
     let rest = &text[pos..];
-    let found = token_at(rest);
-    let span_len = found.len().max(1).min(rest.len().max(1));
+    let token = token_at(rest);
+    let span_len = token.len();
+    let found = clip(token);
     let at_end = rest.trim().is_empty();
     let span = if at_end {
         let p = off + text.len();

@@ -255,7 +255,8 @@ fn parse_chunk(src: &str, chunk: &Chunk) -> Result<ast::Stmt, SyntaxError> {
     let text = &src[chunk.start..chunk.end];
     let word = first_word(text);
     if text.len() > MAX_STATEMENT_BYTES {
-        let at = chunk.start + word.len().max(1).min(text.len());
+        let first = text.chars().next().map_or(0, char::len_utf8);
+        let at = chunk.start + word.len().max(first);
         return Err(SyntaxError::new(
             Span::new(chunk.start, at),
             format!(
@@ -857,6 +858,22 @@ mod tests {
         assert_eq!(e[2].span, Span::new(34, 35));
         let e = errors("show [1, 2");
         assert_eq!(e[0].span, Span::new(5, 6));
+    }
+
+    #[test]
+    fn error_spans_stay_on_char_boundaries() {
+        let long = "é".repeat(40);
+        let src = format!("show a {long}é? b\n∘∘ x\n");
+        for e in errors(&src) {
+            assert!(src.is_char_boundary(e.span.start) && src.is_char_boundary(e.span.end));
+        }
+        let e = errors(&format!("show a ? {long}"));
+        assert_eq!(e[0].span, Span::new(7, 8));
+        let e = errors(&format!("show a b {long} ?"));
+        assert_eq!(e[0].span, Span::new(90, 91));
+        let e = errors(&format!("∘{}", "x".repeat(MAX_STATEMENT_BYTES)));
+        assert_eq!(e[0].span, Span::new(0, 3));
+        assert_eq!(shape("in_x + index"), "(+ in_x index)");
     }
 
     #[test]
