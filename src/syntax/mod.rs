@@ -991,6 +991,39 @@ mod tests {
     }
 
     #[test]
+    fn operator_chains_at_the_limit_parse() {
+        let depth = bounded(Duration::from_secs(1), || {
+            let neg = show(&format!("{}x", "-".repeat(256)));
+            let pow = show(&format!("x{}", "^x".repeat(256)));
+            let sum = show(&format!("x{}", " + x".repeat(256)));
+            [depth(&neg), depth(&pow), depth(&sum)]
+        });
+        assert_eq!(depth, [257, 257, 257]);
+    }
+
+    /// Tree depth, iteratively (the point is not to trust recursion).
+    fn depth(e: &Expr) -> usize {
+        let mut max = 0;
+        let mut todo = vec![(e, 1)];
+        while let Some((e, d)) = todo.pop() {
+            max = max.max(d);
+            match &e.node {
+                ExprKind::Neg(a) | ExprKind::Transpose(a) => todo.push((a, d + 1)),
+                ExprKind::Binary { lhs, rhs, .. } => {
+                    todo.push((lhs, d + 1));
+                    todo.push((rhs, d + 1));
+                }
+                ExprKind::Pow { base, exp, .. } => {
+                    todo.push((base, d + 1));
+                    todo.push((exp, d + 1));
+                }
+                _ => {}
+            }
+        }
+        max
+    }
+
+    #[test]
     fn thousand_digit_number() {
         let digits = "7".repeat(1000);
         let e = show(&digits);
