@@ -1,0 +1,1 @@
+//! Unit tests of name resolution and shape checking on hand-built ASTs.
