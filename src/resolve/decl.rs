@@ -113,9 +113,12 @@ impl<'a> Resolver<'a> {
     fn duplicate(&mut self, name: &ast::Ident, first: Span) {
         self.err_note(
             name.span,
-            format!("`{}` is declared twice", name.node),
+            format!("`{}` is declared twice", short_name(&name.node)),
             "declared again here",
-            (first, format!("`{}` first declared here", name.node)),
+            (
+                first,
+                format!("`{}` first declared here", short_name(&name.node)),
+            ),
         );
     }
 

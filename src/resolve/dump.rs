@@ -105,7 +105,7 @@ impl Dumper<'_> {
                     } => {
                         let t = &p.locals[*local].name;
                         let g = match guard {
-                            Some((op, e)) => format!(" for {t} {} {}", op.symbol(), self.top(e)),
+                            Some((op, e)) => format!(" for {t} {} {}", op.symbol(), self.inner(e)),
                             None => String::new(),
                         };
                         writeln!(out, "  {}[{t}]{g} = {}", s.name, self.top(body))
@@ -202,6 +202,16 @@ impl Dumper<'_> {
     fn top(&self, e: &Expr) -> String {
         let mut s = String::new();
         self.node(e, &mut s, true);
+        s
+    }
+
+    /// An expression inside a line: `(Op ...):shape`, or a bare number.
+    fn inner(&self, e: &Expr) -> String {
+        if let Op::Num(r) = &e.op {
+            return r.to_string();
+        }
+        let mut s = String::new();
+        self.node(e, &mut s, false);
         s
     }
 

@@ -177,7 +177,7 @@ impl<'a> Resolver<'a> {
                 let hint = self.suggest(n, false);
                 self.err(
                     span,
-                    format!("unknown name `{n}`"),
+                    format!("unknown name `{}`", short_name(n)),
                     hint.unwrap_or_else(|| "not declared".to_string()),
                 );
                 None
@@ -823,7 +823,7 @@ impl<'a> Resolver<'a> {
                 let hint = self.suggest(n, true);
                 self.err(
                     func.span,
-                    format!("unknown function `{n}`"),
+                    format!("unknown function `{}`", short_name(n)),
                     hint.unwrap_or_else(|| "not a built-in, `fun` or `let` function".to_string()),
                 );
                 None

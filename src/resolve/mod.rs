@@ -456,6 +456,17 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// A name as quoted in a message: very long names are cut short so that a
+/// hostile input cannot blow up the report.
+fn short_name(n: &str) -> String {
+    if n.chars().count() > 40 {
+        let head: String = n.chars().take(37).collect();
+        format!("{head}...")
+    } else {
+        n.to_string()
+    }
+}
+
 /// Evaluates a literal integer (optionally negated) written in the AST.
 fn ast_const_int(e: &ast::Expr) -> Option<i64> {
     use num_traits::ToPrimitive;
