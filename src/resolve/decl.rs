@@ -345,8 +345,8 @@ impl<'a> Resolver<'a> {
                     self.duplicate(name, first);
                     return;
                 }
-                if let Some(prev) = slot.given_shape {
-                    if !self.prog.same_shape(prev, shape) {
+                if let Some(prev) = slot.given_shape
+                    && !self.prog.same_shape(prev, shape) {
                         let (a, b) = (self.shape_name(prev), self.shape_name(shape));
                         let first = slot.name_span;
                         self.err_note(
@@ -357,7 +357,6 @@ impl<'a> Resolver<'a> {
                         );
                         return;
                     }
-                }
                 let slot = &mut self.seqs[id];
                 slot.given_at.push((t, name.span));
                 slot.given_shape = Some(shape);
@@ -476,8 +475,8 @@ impl<'a> Resolver<'a> {
                 if !self.check_local_name(t) {
                     return;
                 }
-                if let Some(g) = guard {
-                    if g.var.node != t.node {
+                if let Some(g) = guard
+                    && g.var.node != t.node {
                         self.err(
                             g.var.span,
                             format!(
@@ -488,7 +487,6 @@ impl<'a> Resolver<'a> {
                         );
                         return;
                     }
-                }
                 let Some(id) = self.seq_slot(name, true) else {
                     return;
                 };
@@ -623,7 +621,7 @@ impl<'a> Resolver<'a> {
                         None => ok = false,
                     }
                 }
-                ok.then(|| WorkKind::Derive { of: f_ir, items })
+                ok.then_some(WorkKind::Derive { of: f_ir, items })
             }
             ast::DeriveSpec::Exprs(list) => {
                 let mut items = Vec::new();

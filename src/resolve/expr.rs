@@ -226,13 +226,11 @@ impl<'a> Resolver<'a> {
     // ---- indexing
 
     fn index(&mut self, base: &'a ast::Expr, indices: &'a [ast::Expr], span: Span) -> R {
-        if let ast::ExprKind::Name(n) = &base.node {
-            if self.lookup_local(n).is_none() {
-                if let Some(&(Sym::Seq(id), _)) = self.names.get(n) {
+        if let ast::ExprKind::Name(n) = &base.node
+            && self.lookup_local(n).is_none()
+                && let Some(&(Sym::Seq(id), _)) = self.names.get(n) {
                     return self.seq_at(id, indices, span);
                 }
-            }
-        }
         let b = self.expr(base);
         let mut idx = Vec::new();
         for i in indices {
@@ -338,11 +336,10 @@ impl<'a> Resolver<'a> {
             TimeOff::Const(c) => self.seq_def_covers(id, c).then_some(0),
             TimeOff::Unknown => Some(0),
         };
-        if let Some(w) = weight {
-            if self.seqs[id].def.is_some() {
+        if let Some(w) = weight
+            && self.seqs[id].def.is_some() {
                 self.edge(Node::Seq(id), w);
             }
-        }
         let shape = self.seq_shape(id, span)?;
         Some(Expr::new(Op::SeqAt(id), vec![time], shape, span))
     }

@@ -417,8 +417,8 @@ impl<'a> Resolver<'a> {
         let body = self.expr(value);
         self.ctx = saved;
         let given = self.seqs[id].given_shape;
-        if let (Some(b), Some(g)) = (&body, given) {
-            if !self.prog.same_shape(b.shape, g) {
+        if let (Some(b), Some(g)) = (&body, given)
+            && !self.prog.same_shape(b.shape, g) {
                 let name = self.seqs[id].name.clone();
                 let first = self.seqs[id].name_span;
                 let (bs, gs) = (self.shape_name(b.shape), self.shape_name(g));
@@ -429,7 +429,6 @@ impl<'a> Resolver<'a> {
                     (first, format!("`{name}` declared {gs} here")),
                 );
             }
-        }
         let def = self.seqs[id].def.as_mut().expect("checked");
         def.state = if body.is_some() {
             State::Done

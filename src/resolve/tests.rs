@@ -427,7 +427,181 @@ fn deep_nesting_is_an_error_not_a_crash() {
 #[test]
 fn one_edit_suggestion() {
     assert!(within_one_edit("yhat", "yht"));
-    assert!(within_one_edit("yhat", "yhta") == false);
+    assert!(!within_one_edit("yhat", "yhta"));
     assert!(within_one_edit("relu", "rel"));
     assert!(!within_one_edit("abc", "xyz"));
+}
+
+// ---- through the parser
+
+fn load(src: &str) -> Program {
+    let file = crate::syntax::parse(src).unwrap_or_else(|e| panic!("{e:?}"));
+    resolve(&file, src).unwrap_or_else(|e| panic!("{e:#?}"))
+}
+
+fn load_err(src: &str) -> Vec<String> {
+    let file = crate::syntax::parse(src).unwrap_or_else(|e| panic!("{e:?}"));
+    match resolve(&file, src) {
+        Ok(_) => panic!("expected errors"),
+        Err(es) => es.into_iter().map(|e| e.message).collect(),
+    }
+}
+
+fn show_lines(src: &str) -> Vec<String> {
+    let p = load(src);
+    dump::dump(&p)
+        .lines()
+        .filter(|l| l.contains(": show "))
+        .map(|l| l.split_once(": show ").unwrap().1.to_string())
+        .collect()
+}
+
+#[test]
+fn powers_of_square_matrices() {
+    let lines =
+        show_lines("dim n\nvar A: mat[n, n]\nshow A^-T\nshow A^2\nshow A^-2\nshow A .^ 2\n");
+    assert_eq!(
+        lines,
+        [
+            "(Transpose (Inv A:mat[n,n]):mat[n,n]) : mat[n,n]",
+            "(MatPow 2 A:mat[n,n]) : mat[n,n]",
+            "(MatPow 2 (Inv A:mat[n,n]):mat[n,n]) : mat[n,n]",
+            "(ElemPow A:mat[n,n] 2:scalar) : mat[n,n]",
+        ]
+    );
+}
+
+#[test]
+fn constants_take_their_shape_from_the_arguments() {
+    let lines = show_lines(
+        "dim m, n\nshow eye(n)\nshow ones(n)\nshow zeros(m, 3)\nshow sum(ones(n)) / n\n",
+    );
+    assert_eq!(
+        lines,
+        [
+            "(Eye) : mat[n,n]",
+            "(Ones) : vec[n]",
+            "(Zeros) : mat[m,3]",
+            "(Div (Sum (Ones):vec[n]):scalar (dim n):scalar) : scalar",
+        ]
+    );
+}
+
+#[test]
+fn declared_functions_and_their_primes() {
+    let lines = show_lines(
+        "dim n\nvar v: vec[n]\nfun g: elementwise\nfun L: vec[n] -> scalar\nshow g(v)\nshow g'(v)\nshow L(v)\nshow L'(v)\nshow relu'(v)\n",
+    );
+    assert_eq!(
+        lines,
+        [
+            "(g v:vec[n]) : vec[n]",
+            "(g' v:vec[n]) : vec[n]",
+            "(L v:vec[n]) : scalar",
+            "(L' v:vec[n]) : vec[n]",
+            "(relu' v:vec[n]) : vec[n]",
+        ]
+    );
+}
+
+#[test]
+fn ranges_bind_fresh_locals_and_downto_keeps_the_written_order() {
+    let p =
+        load("dim n, T\nvar A: mat[n, n]\nshow prod(k in T downto 1, A)\nshow sum(t in 1..T, t)\n");
+    let WorkKind::Show(e) = &p.work[0].kind else {
+        panic!()
+    };
+    assert!(matches!(e.op, Op::ProdRange { downto: true, .. }));
+    assert_eq!(e.args[0].op, Op::DimValue(ir::Dim::Sym(1)));
+    let WorkKind::Show(s) = &p.work[1].kind else {
+        panic!()
+    };
+    let Op::SumRange(t) = s.op else { panic!() };
+    assert_eq!(s.args[2].op, Op::Local(t));
+    assert_eq!(p.locals[t].name, "t");
+}
+
+#[test]
+fn derive_items_keep_the_source_text() {
+    let p = load(
+        "dim n\nvar x: vec[n]\nlet J = sum(x .* x)\nlet y = 2 x\nderive J wrt x\nderive jac(y,   x), grad(J, x)\n",
+    );
+    let texts: Vec<Vec<String>> = p
+        .work
+        .iter()
+        .map(|w| match &w.kind {
+            WorkKind::Derive { items, .. } => items.iter().map(|i| i.text.clone()).collect(),
+            _ => panic!(),
+        })
+        .collect();
+    assert_eq!(texts, [vec!["grad(J, x)"], vec!["jac(y, x)", "grad(J, x)"]]);
+    assert_eq!(p.work[1].line, 6);
+}
+
+#[test]
+fn claims_may_compare_different_shapes() {
+    let p = load("dim m, k\nvar h: vec[m]\nvar u: vec[k]\nclaim h u^T = u h^T   expect refuted\n");
+    let WorkKind::Claim(c) = &p.work[0].kind else {
+        panic!()
+    };
+    assert_eq!(c.expect, ir::Expect::Refuted);
+    assert_eq!(p.shape_name(c.first.shape), "mat[m, k]");
+    assert_eq!(p.shape_name(c.steps[0].rhs.shape), "mat[k, m]");
+}
+
+#[test]
+fn represent_finds_the_single_variable_through_lets() {
+    let p = load("var x, a: scalar\nlet f = 2 x\nrepresent f + 1 with relu\n");
+    let WorkKind::Represent {
+        var, activation, ..
+    } = &p.work[0].kind
+    else {
+        panic!()
+    };
+    assert_eq!((*var, *activation), (Some(0), ir::Activation::Relu));
+    assert_eq!(
+        load_err("var x, a: scalar\nlet f = a x\nrepresent f with step\n"),
+        [
+            "`represent` needs a target that depends on one scalar variable; this one depends on `a`, `x`"
+        ]
+    );
+}
+
+#[test]
+fn product_with_a_spaced_parenthesis_is_not_a_call() {
+    let lines = show_lines("dim n\nvar W: mat[n, n]\nvar x, b: vec[n]\nshow W (x + b)\n");
+    assert_eq!(
+        lines,
+        ["(Mul W:mat[n,n] (Add x:vec[n] b:vec[n]):vec[n]) : vec[n]"]
+    );
+    assert_eq!(
+        load_err("dim n\nvar W: mat[n, n]\nvar x: vec[n]\nshow W(x)\n"),
+        ["`W` is a variable, not a function, so it cannot be called"]
+    );
+}
+
+#[test]
+fn guarded_recurrence_may_use_the_given_start() {
+    let p = load(
+        "dim n\nvar x[t]: vec[n]\nvar h[0]: vec[n]\nlet h[t] = h[t - 1] + h[0] + x[t]   for t >= 1\nshow h[3]\n",
+    );
+    assert_eq!(p.seqs[1].pieces.len(), 2);
+    assert_eq!(
+        load_err(
+            "dim n, T\nvar x[t]: vec[n]\nvar h[0]: vec[n]\nlet h[t] = h[t - 1] + h[T]   for t >= 1\n"
+        ),
+        [
+            "cyclic definition: h[t] → h[t] refers to the same time step (a recurrence may only use earlier times)"
+        ]
+    );
+}
+
+#[test]
+fn local_names_shadow_and_reserved_names_cannot_be_bound() {
+    let lines = show_lines("dim n\nvar k: mat[n, n]\nshow sum(k in 1..3, k)\n");
+    assert_eq!(lines, ["(SumRange k 1:scalar 3:scalar k:scalar) : scalar"]);
+    assert_eq!(
+        load_err("var x: scalar\nlet f(d: scalar) = d\n"),
+        ["`d` is the name of a built-in function and cannot be bound"]
+    );
 }
