@@ -346,17 +346,18 @@ impl<'a> Resolver<'a> {
                     return;
                 }
                 if let Some(prev) = slot.given_shape
-                    && !self.prog.same_shape(prev, shape) {
-                        let (a, b) = (self.shape_name(prev), self.shape_name(shape));
-                        let first = slot.name_span;
-                        self.err_note(
-                            name.span,
-                            format!("`{}` is declared {a} and {b}", name.node),
-                            format!("declared {b} here"),
-                            (first, format!("declared {a} here")),
-                        );
-                        return;
-                    }
+                    && !self.prog.same_shape(prev, shape)
+                {
+                    let (a, b) = (self.shape_name(prev), self.shape_name(shape));
+                    let first = slot.name_span;
+                    self.err_note(
+                        name.span,
+                        format!("`{}` is declared {a} and {b}", name.node),
+                        format!("declared {b} here"),
+                        (first, format!("declared {a} here")),
+                    );
+                    return;
+                }
                 let slot = &mut self.seqs[id];
                 slot.given_at.push((t, name.span));
                 slot.given_shape = Some(shape);
@@ -476,17 +477,18 @@ impl<'a> Resolver<'a> {
                     return;
                 }
                 if let Some(g) = guard
-                    && g.var.node != t.node {
-                        self.err(
-                            g.var.span,
-                            format!(
-                                "the guard must restrict the time index `{}`, not `{}`",
-                                t.node, g.var.node
-                            ),
-                            format!("expected `{}`", t.node),
-                        );
-                        return;
-                    }
+                    && g.var.node != t.node
+                {
+                    self.err(
+                        g.var.span,
+                        format!(
+                            "the guard must restrict the time index `{}`, not `{}`",
+                            t.node, g.var.node
+                        ),
+                        format!("expected `{}`", t.node),
+                    );
+                    return;
+                }
                 let Some(id) = self.seq_slot(name, true) else {
                     return;
                 };

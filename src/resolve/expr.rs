@@ -228,9 +228,10 @@ impl<'a> Resolver<'a> {
     fn index(&mut self, base: &'a ast::Expr, indices: &'a [ast::Expr], span: Span) -> R {
         if let ast::ExprKind::Name(n) = &base.node
             && self.lookup_local(n).is_none()
-                && let Some(&(Sym::Seq(id), _)) = self.names.get(n) {
-                    return self.seq_at(id, indices, span);
-                }
+            && let Some(&(Sym::Seq(id), _)) = self.names.get(n)
+        {
+            return self.seq_at(id, indices, span);
+        }
         let b = self.expr(base);
         let mut idx = Vec::new();
         for i in indices {
@@ -337,9 +338,10 @@ impl<'a> Resolver<'a> {
             TimeOff::Unknown => Some(0),
         };
         if let Some(w) = weight
-            && self.seqs[id].def.is_some() {
-                self.edge(Node::Seq(id), w);
-            }
+            && self.seqs[id].def.is_some()
+        {
+            self.edge(Node::Seq(id), w);
+        }
         let shape = self.seq_shape(id, span)?;
         Some(Expr::new(Op::SeqAt(id), vec![time], shape, span))
     }
@@ -836,6 +838,16 @@ impl<'a> Resolver<'a> {
                     let l = self.name(n, func.span);
                     let r = self.expr(&args[0]);
                     return self.mul(l?, r?, span);
+                }
+                // For anything but a declared `fun`, `A'` is the transpose:
+                // `A'(x + b)` is the product of `A'` and `(x + b)`.
+                if prime && args.len() == 1 {
+                    let l = self.name(n, func.span);
+                    let r = self.expr(&args[0]);
+                    let l = l?;
+                    let shape = l.shape.transposed();
+                    let lt = Expr::new(Op::Transpose, vec![l], shape, func.span);
+                    return self.mul(lt, r?, span);
                 }
                 let what = match sym {
                     Some(Sym::Dim(_)) => "a dimension",

@@ -418,17 +418,18 @@ impl<'a> Resolver<'a> {
         self.ctx = saved;
         let given = self.seqs[id].given_shape;
         if let (Some(b), Some(g)) = (&body, given)
-            && !self.prog.same_shape(b.shape, g) {
-                let name = self.seqs[id].name.clone();
-                let first = self.seqs[id].name_span;
-                let (bs, gs) = (self.shape_name(b.shape), self.shape_name(g));
-                self.err_note(
-                    b.span,
-                    format!("the definition of `{name}[t]` is {bs} but `{name}` is declared {gs}"),
-                    format!("this is {bs}"),
-                    (first, format!("`{name}` declared {gs} here")),
-                );
-            }
+            && !self.prog.same_shape(b.shape, g)
+        {
+            let name = self.seqs[id].name.clone();
+            let first = self.seqs[id].name_span;
+            let (bs, gs) = (self.shape_name(b.shape), self.shape_name(g));
+            self.err_note(
+                b.span,
+                format!("the definition of `{name}[t]` is {bs} but `{name}` is declared {gs}"),
+                format!("this is {bs}"),
+                (first, format!("`{name}` declared {gs} here")),
+            );
+        }
         let def = self.seqs[id].def.as_mut().expect("checked");
         def.state = if body.is_some() {
             State::Done
