@@ -8,6 +8,7 @@
 //! [`represent`] answers Question 1 with an exact 1-D procedure, and
 //! [`diagnostics`] turns every stage's error into a source report.
 
+pub mod eval;
 pub mod ir;
 pub mod span;
 pub mod syntax;

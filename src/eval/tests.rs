@@ -1,0 +1,2 @@
+//! Tests of the evaluator on hand-built programs.
+
