@@ -187,7 +187,10 @@ impl<S: Scalar> Matrix<S> {
     }
 
     fn rows_of(&self) -> Vec<Vec<S>> {
-        self.data.chunks(self.cols.max(1)).map(|r| r.to_vec()).collect()
+        self.data
+            .chunks(self.cols.max(1))
+            .map(|r| r.to_vec())
+            .collect()
     }
 
     fn magnitude(&self) -> f64 {

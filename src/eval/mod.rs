@@ -59,7 +59,7 @@ type R<T> = Result<T, EvalError>;
 
 /// Nesting of let / sequence / call evaluations allowed before giving up
 /// (keeps the stack bounded for recurrences without a base case).
-const MAX_NEST: usize = 96;
+const MAX_NEST: usize = 64;
 /// Step of the central differences.
 const FD_EPS: f64 = 1e-6;
 /// Kink tolerance of finite differences: a kink closer than this could be
@@ -124,8 +124,7 @@ pub fn finite_difference(
 /// torch.autograd.gradcheck-style closeness: |a-b| <= atol + rtol*|b| entrywise (atol 1e-5, rtol 1e-3).
 pub fn close(a: &Matrix<f64>, b: &Matrix<f64>, atol: f64, rtol: f64) -> bool {
     a.dims() == b.dims()
-        && a
-            .data
+        && a.data
             .iter()
             .zip(&b.data)
             .all(|(x, y)| (x - y).abs() <= atol + rtol * y.abs())
@@ -417,12 +416,31 @@ impl<'a, S: Scalar> Ev<'a, S> {
         (s, t, k)
     }
 
+    /// Evaluates one node. Kept small: the recursion of recurrences and
+    /// nested definitions passes through here, so its stack frame matters.
     fn eval(&mut self, e: &Expr) -> R<Matrix<S>> {
+        match &e.op {
+            Op::Var(v) => self.var(*v),
+            Op::Let(l) => self.let_value(*l),
+            Op::SeqAt(s) => self.seq_at_expr(*s, e),
+            Op::Add => self.binary(&e.args, |x, y| x.add(y)),
+            Op::Sub => self.binary(&e.args, |x, y| x.sub(y)),
+            Op::Mul | Op::Scale => self.binary(&e.args, mul_any),
+            _ => self.eval_op(e),
+        }
+    }
+
+    #[inline(never)]
+    fn seq_at_expr(&mut self, s: ir::SeqId, e: &Expr) -> R<Matrix<S>> {
+        let t = self.eval_int(arg(&e.args, 0)?)?;
+        self.seq_at(s, t)
+    }
+
+    #[inline(never)]
+    fn eval_op(&mut self, e: &Expr) -> R<Matrix<S>> {
         let a = &e.args;
         match &e.op {
             Op::Num(r) => Ok(Matrix::scalar(S::from_rational(r))),
-            Op::Var(v) => self.var(*v),
-            Op::Let(l) => self.let_value(*l),
             Op::Local(l) => match self.local(*l)? {
                 LocalVal::Int(i) => Ok(Matrix::scalar(S::from_i64(*i))),
                 LocalVal::Mat(m) => Ok(m.clone()),
@@ -449,23 +467,18 @@ impl<'a, S: Scalar> Ev<'a, S> {
                 k + 1
             )),
             Op::CallLet(l) => self.call_let(*l, a),
-            Op::SeqAt(s) => {
-                let t = self.eval_int(arg(a, 0)?)?;
-                self.seq_at(*s, t)
-            }
             Op::Component => self.component(a),
             Op::Literal { rows, cols } => self.literal(*rows, *cols, a),
             Op::Neg => Ok(self.eval(arg(a, 0)?)?.neg()),
-            Op::Add => self.binary(a, |x, y| x.add(y)),
-            Op::Sub => self.binary(a, |x, y| x.sub(y)),
-            Op::Mul | Op::Scale => self.binary(a, mul_any),
             Op::Hadamard => self.binary(a, |x, y| x.zip(y, "product", |p, q| Ok(p.mul(q)))),
             Op::HadDiv => self.binary(a, |x, y| x.zip(y, "quotient", |p, q| p.div(q))),
             Op::Div => self.binary(a, |x, y| {
                 let s = y.as_scalar()?;
                 x.try_map(|p| p.div(s))
             }),
-            Op::Pow => self.binary(a, |x, y| Ok(Matrix::scalar(pow(x.as_scalar()?, y.as_scalar()?)?))),
+            Op::Pow => self.binary(a, |x, y| {
+                Ok(Matrix::scalar(pow(x.as_scalar()?, y.as_scalar()?)?))
+            }),
             Op::ElemPow => self.binary(a, |x, y| {
                 let p = y.as_scalar()?;
                 x.try_map(|b| pow(b, p))
@@ -483,6 +496,14 @@ impl<'a, S: Scalar> Ev<'a, S> {
             }
             Op::Transpose => Ok(self.eval(arg(a, 0)?)?.transpose()),
             Op::Inv => self.eval(arg(a, 0)?)?.inverse(),
+            _ => self.eval_elementwise(e),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_elementwise(&mut self, e: &Expr) -> R<Matrix<S>> {
+        let a = &e.args;
+        match &e.op {
             Op::Elem(f) => {
                 let x = self.eval(arg(a, 0)?)?;
                 x.try_map(|z| self.elem(*f, z))
@@ -492,17 +513,23 @@ impl<'a, S: Scalar> Ev<'a, S> {
                 x.try_map(|z| self.elem_prime(*f, z))
             }
             Op::Max | Op::Min => {
-                let want = if e.op == Op::Max { Ordering::Greater } else { Ordering::Less };
+                let want = if e.op == Op::Max {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                };
                 let x = self.eval(arg(a, 0)?)?;
                 let y = self.eval(arg(a, 1)?)?;
                 x.zip(&y, "max/min", |p, q| {
                     self.kink(&p.sub(q))?;
                     // Ties take the first argument (only reachable exactly).
-                    Ok(if p.cmp_value(q) == want || p.cmp_value(q) == Ordering::Equal {
-                        p.clone()
-                    } else {
-                        q.clone()
-                    })
+                    Ok(
+                        if p.cmp_value(q) == want || p.cmp_value(q) == Ordering::Equal {
+                            p.clone()
+                        } else {
+                            q.clone()
+                        },
+                    )
                 })
             }
             Op::Indicator(op) => {
@@ -531,6 +558,14 @@ impl<'a, S: Scalar> Ev<'a, S> {
                 let total = v.try_map(|x| x.sub(&m).exp())?.sum();
                 Ok(Matrix::scalar(m.add(&total.log()?)))
             }
+            _ => self.eval_reduction(e),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_reduction(&mut self, e: &Expr) -> R<Matrix<S>> {
+        let a = &e.args;
+        match &e.op {
             Op::Sum => Ok(Matrix::scalar(self.eval(arg(a, 0)?)?.sum())),
             Op::Norm => {
                 let v = self.eval(arg(a, 0)?)?;
@@ -569,6 +604,14 @@ impl<'a, S: Scalar> Ev<'a, S> {
                 };
                 Ok(Matrix::scalar(S::from_f64(x)?))
             }
+            _ => self.eval_rest(e),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_rest(&mut self, e: &Expr) -> R<Matrix<S>> {
+        let a = &e.args;
+        match &e.op {
             Op::Fun(f) => self.fun(*f, e, false),
             Op::FunPrime(f) => self.fun(*f, e, true),
             Op::SumIdx(i) => self.sum_idx(*i, e),
@@ -583,9 +626,12 @@ impl<'a, S: Scalar> Ev<'a, S> {
                 let g = Expr::new(Op::Grad, vec![f.clone(), x.clone()], x.shape, f.span);
                 self.derivative(DerivKind::Jac, &g, x)
             }
+            // Var, Let, SeqAt and the common arithmetic are handled in `eval`.
+            _ => unsupported(format!("operator {:?} is not evaluated here", e.op)),
         }
     }
 
+    #[inline(never)]
     fn binary(
         &mut self,
         a: &[Expr],
@@ -600,7 +646,9 @@ impl<'a, S: Scalar> Ev<'a, S> {
     fn eval_int(&mut self, e: &Expr) -> R<i64> {
         let a = &e.args;
         let int = match &e.op {
-            Op::Num(r) if r.is_integer() => Matrix::scalar(S::from_rational(r)).data[0].as_int_const(),
+            Op::Num(r) if r.is_integer() => {
+                Matrix::scalar(S::from_rational(r)).data[0].as_int_const()
+            }
             Op::Local(l) => match self.local(*l)? {
                 LocalVal::Int(i) => Some(*i),
                 LocalVal::Mat(_) => None,
@@ -1107,7 +1155,13 @@ fn max_entry<S: Scalar>(v: &Matrix<S>) -> R<S> {
         .next()
         .ok_or_else(|| EvalError::Unsupported("softmax of an empty vector".into()))?;
     Ok(it
-        .fold(first, |m, x| if x.cmp_value(m) == Ordering::Greater { x } else { m })
+        .fold(first, |m, x| {
+            if x.cmp_value(m) == Ordering::Greater {
+                x
+            } else {
+                m
+            }
+        })
         .clone())
 }
 
@@ -1129,7 +1183,11 @@ fn pow<S: Scalar>(b: &S, p: &S) -> R<S> {
             base = base.mul(&base);
         }
     }
-    if n < 0 { S::one().div(&result) } else { Ok(result) }
+    if n < 0 {
+        S::one().div(&result)
+    } else {
+        Ok(result)
+    }
 }
 
 #[cfg(test)]

@@ -337,12 +337,7 @@ impl Instance {
     }
 
     /// The given element `s[t]`, drawn on first use.
-    pub fn seq_given(
-        &self,
-        prog: &Program,
-        s: ir::SeqId,
-        t: i64,
-    ) -> Result<Arc<Value>, EvalError> {
+    pub fn seq_given(&self, prog: &Program, s: ir::SeqId, t: i64) -> Result<Arc<Value>, EvalError> {
         if let Some(v) = self.cache().get(&(s, t)) {
             return Ok(v.clone());
         }
@@ -360,9 +355,7 @@ impl Instance {
                     _ => None,
                 })
             })
-            .ok_or_else(|| {
-                EvalError::Unsupported(format!("{}[{t}] is not given", decl.name))
-            })?;
+            .ok_or_else(|| EvalError::Unsupported(format!("{}[{t}] is not given", decl.name)))?;
         let mut rng = Rng::new(mix(&[
             self.seed,
             self.draw as u64,
@@ -372,7 +365,9 @@ impl Instance {
             t as u64,
         ]));
         let (r, c) = self.shape_dims(decl.shape);
-        let v = Arc::new(Value::from_exact(draw_matrix(&mut rng, r, c, attrs, self.exact)?));
+        let v = Arc::new(Value::from_exact(draw_matrix(
+            &mut rng, r, c, attrs, self.exact,
+        )?));
         self.cache().insert((s, t), v.clone());
         Ok(v)
     }
@@ -395,7 +390,10 @@ impl Instance {
             times.sort_unstable();
             for t in times {
                 let name = prog.seqs.get(s).map_or("?", |d| d.name.as_str());
-                parts.push(format!("{name}[{t}] = {}", self.show_value(&cache[&(s, t)])));
+                parts.push(format!(
+                    "{name}[{t}] = {}",
+                    self.show_value(&cache[&(s, t)])
+                ));
             }
         }
         parts.join(", ")
@@ -467,7 +465,10 @@ fn draw_entry(rng: &mut Rng, exact: bool, positive: bool) -> BigRational {
 /// A coefficient uniform in [lo, hi].
 fn draw_coef(rng: &mut Rng, exact: bool, lo: f64, hi: f64) -> Coef {
     let den = if exact { EXACT_DEN } else { FLOAT_DEN };
-    let k = rng.int_in((lo * den as f64).ceil() as i64, (hi * den as f64).floor() as i64);
+    let k = rng.int_in(
+        (lo * den as f64).ceil() as i64,
+        (hi * den as f64).floor() as i64,
+    );
     let exact_v = ratio(k, den);
     Coef {
         float: ToPrimitive::to_f64(&exact_v).unwrap_or(0.0),
@@ -493,15 +494,23 @@ pub fn draw_matrix(
             m.data[k] = ratio(1, 1);
             m
         } else if has(Attr::Simplex) {
-            let (lo, hi) = if exact { (1, 8) } else { (FLOAT_DEN / 10, FLOAT_DEN) };
-            let w: Vec<BigRational> = (0..rows * cols).map(|_| ratio(rng.int_in(lo, hi), 1)).collect();
+            let (lo, hi) = if exact {
+                (1, 8)
+            } else {
+                (FLOAT_DEN / 10, FLOAT_DEN)
+            };
+            let w: Vec<BigRational> = (0..rows * cols)
+                .map(|_| ratio(rng.int_in(lo, hi), 1))
+                .collect();
             let total = w.iter().fold(<BigRational as Zero>::zero(), |a, b| a + b);
             Matrix::new(rows, cols, w.into_iter().map(|x| x / &total).collect())
         } else if has(Attr::Spd) && square {
             let b = Matrix::new(
                 rows,
                 cols,
-                (0..rows * cols).map(|_| draw_entry(rng, exact, positive)).collect(),
+                (0..rows * cols)
+                    .map(|_| draw_entry(rng, exact, positive))
+                    .collect(),
             );
             let mut s = b.matmul(&b.transpose())?;
             for i in 0..rows {
@@ -512,7 +521,9 @@ pub fn draw_matrix(
             Matrix::new(
                 rows,
                 cols,
-                (0..rows * cols).map(|_| draw_entry(rng, exact, positive)).collect(),
+                (0..rows * cols)
+                    .map(|_| draw_entry(rng, exact, positive))
+                    .collect(),
             )
         };
         if has(Attr::Symmetric) && square && !has(Attr::Spd) {
@@ -568,7 +579,8 @@ fn draw_fun(rng: &mut Rng, kind: &FunKind, dims: &dyn Fn(Shape) -> usize, exact:
             for j in 0..n_out {
                 for i in 0..n_in {
                     for l in 0..i {
-                        q[j * n_in * n_in + i * n_in + l] = q[j * n_in * n_in + l * n_in + i].clone();
+                        q[j * n_in * n_in + i * n_in + l] =
+                            q[j * n_in * n_in + l * n_in + i].clone();
                     }
                 }
             }
@@ -600,8 +612,13 @@ pub fn sample(prog: &Program, opts: &SampleOptions) -> Result<Instance, EvalErro
             .or(prog.dims[id].value)
     };
     let taken: Vec<u64> = (0..prog.dims.len()).filter_map(fixed).collect();
-    let symbolic: Vec<usize> = (0..prog.dims.len()).filter(|&i| fixed(i).is_none()).collect();
-    let mut pool: Vec<u64> = (2u64..).filter(|v| !taken.contains(v)).take(symbolic.len()).collect();
+    let symbolic: Vec<usize> = (0..prog.dims.len())
+        .filter(|&i| fixed(i).is_none())
+        .collect();
+    let mut pool: Vec<u64> = (2u64..)
+        .filter(|v| !taken.contains(v))
+        .take(symbolic.len())
+        .collect();
     rng.shuffle(&mut pool);
     let mut dims = vec![0usize; prog.dims.len()];
     for (i, d) in dims.iter_mut().enumerate() {
@@ -639,7 +656,9 @@ pub fn sample(prog: &Program, opts: &SampleOptions) -> Result<Instance, EvalErro
         let mut vars = Vec::with_capacity(prog.vars.len());
         for v in &prog.vars {
             let (r, c) = inst.shape_dims(v.shape);
-            vars.push(Value::from_exact(draw_matrix(&mut rng, r, c, &v.attrs, opts.exact)?));
+            vars.push(Value::from_exact(draw_matrix(
+                &mut rng, r, c, &v.attrs, opts.exact,
+            )?));
         }
         inst.vars = vars;
         if assumptions_hold(prog, &inst)? {
@@ -661,14 +680,23 @@ fn cmp_holds(op: CmpOp, o: std::cmp::Ordering) -> bool {
     }
 }
 
-fn holds_in<S: Scalar>(prog: &Program, inst: &Instance, a: &ir::Assumption) -> Result<bool, EvalError> {
+fn holds_in<S: Scalar>(
+    prog: &Program,
+    inst: &Instance,
+    a: &ir::Assumption,
+) -> Result<bool, EvalError> {
     let env: IdxEnv = Vec::new();
     let l = eval::<S>(prog, inst, &a.lhs, &env, 0.0)?;
     let r = eval::<S>(prog, inst, &a.rhs, &env, 0.0)?;
     if l.dims() != r.dims() {
-        return Err(EvalError::Unsupported("assumption compares different shapes".into()));
+        return Err(EvalError::Unsupported(
+            "assumption compares different shapes".into(),
+        ));
     }
-    Ok(l.data.iter().zip(&r.data).all(|(x, y)| cmp_holds(a.op, x.cmp_value(y))))
+    Ok(l.data
+        .iter()
+        .zip(&r.data)
+        .all(|(x, y)| cmp_holds(a.op, x.cmp_value(y))))
 }
 
 /// Whether every `assume` holds; an undefined side counts as not holding.

@@ -1,2 +1,591 @@
-//! Tests of the evaluator on hand-built programs.
+//! Tests of the evaluator and sampler on hand-built typed programs.
 
+use super::*;
+use crate::ir::{
+    Attr, Dim, DimDecl, FunDecl, IdxDecl, LetDecl, LocalDecl, LocalKind, SeqDecl, Shape, VarDecl,
+};
+use crate::span::Span;
+use num_bigint::BigInt;
+use num_rational::BigRational;
+
+fn q(n: i64, d: i64) -> BigRational {
+    BigRational::new(BigInt::from(n), BigInt::from(d))
+}
+
+fn sp() -> Span {
+    Span::default()
+}
+
+const SC: Shape = Shape::SCALAR;
+
+fn vshape(d: Dim) -> Shape {
+    Shape::vector(d)
+}
+
+fn mshape(r: Dim, c: Dim) -> Shape {
+    Shape::new(r, c)
+}
+
+fn c(n: u64) -> Dim {
+    Dim::Const(n)
+}
+
+/// Builds programs and expressions by hand.
+#[derive(Default)]
+struct B {
+    p: Program,
+}
+
+fn node(op: Op, args: Vec<Expr>, shape: Shape) -> Expr {
+    Expr::new(op, args, shape, sp())
+}
+
+fn num(n: i64) -> Expr {
+    node(Op::Num(q(n, 1)), vec![], SC)
+}
+
+fn rat(n: i64, d: i64) -> Expr {
+    node(Op::Num(q(n, d)), vec![], SC)
+}
+
+/// Shape of a matrix product (a scalar factor scales the other).
+fn mul(a: Expr, b: Expr) -> Expr {
+    if a.shape.is_scalar() || b.shape.is_scalar() {
+        let s = if a.shape.is_scalar() {
+            b.shape
+        } else {
+            a.shape
+        };
+        return node(Op::Scale, vec![a, b], s);
+    }
+    let s = Shape::new(a.shape.rows, b.shape.cols);
+    node(Op::Mul, vec![a, b], s)
+}
+
+fn add(a: Expr, b: Expr) -> Expr {
+    let s = a.shape;
+    node(Op::Add, vec![a, b], s)
+}
+
+fn sub(a: Expr, b: Expr) -> Expr {
+    let s = a.shape;
+    node(Op::Sub, vec![a, b], s)
+}
+
+fn had(a: Expr, b: Expr) -> Expr {
+    let s = a.shape;
+    node(Op::Hadamard, vec![a, b], s)
+}
+
+fn neg(a: Expr) -> Expr {
+    let s = a.shape;
+    node(Op::Neg, vec![a], s)
+}
+
+fn tr(a: Expr) -> Expr {
+    let s = a.shape.transposed();
+    node(Op::Transpose, vec![a], s)
+}
+
+fn elem(f: ElemFn, a: Expr) -> Expr {
+    let s = a.shape;
+    node(Op::Elem(f), vec![a], s)
+}
+
+fn un(op: Op, a: Expr, s: Shape) -> Expr {
+    node(op, vec![a], s)
+}
+
+fn grad(f: Expr, x: Expr) -> Expr {
+    let s = x.shape;
+    node(Op::Grad, vec![f, x], s)
+}
+
+fn lit(rows: usize, cols: usize, v: &[i64]) -> Expr {
+    node(
+        Op::Literal { rows, cols },
+        v.iter().map(|&x| num(x)).collect(),
+        mshape(c(rows as u64), c(cols as u64)),
+    )
+}
+
+impl B {
+    fn dim(&mut self, name: &str, value: Option<u64>) -> Dim {
+        self.p.dims.push(DimDecl {
+            name: name.into(),
+            value,
+            span: sp(),
+        });
+        Dim::Sym(self.p.dims.len() - 1)
+    }
+    fn var(&mut self, name: &str, shape: Shape, attrs: &[Attr]) -> Expr {
+        self.p.vars.push(VarDecl {
+            name: name.into(),
+            shape,
+            attrs: attrs.to_vec(),
+            span: sp(),
+        });
+        node(Op::Var(self.p.vars.len() - 1), vec![], shape)
+    }
+    fn let_(&mut self, name: &str, body: Expr) -> Expr {
+        let shape = body.shape;
+        self.p.lets.push(LetDecl {
+            name: name.into(),
+            params: vec![],
+            is_function: false,
+            body,
+            span: sp(),
+        });
+        node(Op::Let(self.p.lets.len() - 1), vec![], shape)
+    }
+    fn local(&mut self, name: &str, kind: LocalKind) -> LocalId {
+        self.p.locals.push(LocalDecl {
+            name: name.into(),
+            kind,
+            span: sp(),
+        });
+        self.p.locals.len() - 1
+    }
+    fn int_local(&mut self, name: &str) -> (LocalId, Expr) {
+        let l = self.local(name, LocalKind::Int);
+        (l, node(Op::Local(l), vec![], SC))
+    }
+    fn fun(&mut self, name: &str, kind: FunKind) -> FunId {
+        self.p.funs.push(FunDecl {
+            name: name.into(),
+            kind,
+            span: sp(),
+        });
+        self.p.funs.len() - 1
+    }
+    fn seq(&mut self, name: &str, shape: Shape) -> SeqId {
+        self.p.seqs.push(SeqDecl {
+            name: name.into(),
+            shape,
+            pieces: vec![],
+            span: sp(),
+        });
+        self.p.seqs.len() - 1
+    }
+    fn at(&self, s: SeqId, t: Expr) -> Expr {
+        node(Op::SeqAt(s), vec![t], self.p.seqs[s].shape)
+    }
+    fn sample(&self, seed: u64, draw: u32, exact: bool) -> Instance {
+        sample(
+            &self.p,
+            &SampleOptions {
+                seed,
+                draw,
+                dim_overrides: vec![],
+                exact,
+            },
+        )
+        .expect("sample")
+    }
+}
+
+use crate::ir::{FunId, LocalId, SeqId};
+
+fn ev_exact(b: &B, inst: &Instance, e: &Expr) -> R<Matrix<BigRational>> {
+    eval::<BigRational>(&b.p, inst, e, &vec![], 0.0)
+}
+
+fn ev_f64(b: &B, inst: &Instance, e: &Expr) -> R<Matrix<f64>> {
+    eval::<f64>(&b.p, inst, e, &vec![], 1e-9)
+}
+
+fn qm(rows: usize, cols: usize, v: &[BigRational]) -> Matrix<BigRational> {
+    Matrix::new(rows, cols, v.to_vec())
+}
+
+fn qs(v: &[i64]) -> Vec<BigRational> {
+    v.iter().map(|&x| q(x, 1)).collect()
+}
+
+/// Question 2: `w2ᵀ relu(W1 x + b1) + b2` classifies the XOR points exactly.
+#[test]
+fn xor_network_evaluates_exactly() {
+    let mut b = B::default();
+    let w1 = b.let_("W1", lit(2, 2, &[1, 1, -1, -1]));
+    let b1 = b.let_("b1", lit(2, 1, &[0, 0]));
+    let w2 = b.let_("w2", lit(2, 1, &[1, 1]));
+    let b2 = b.let_("b2", num(-1));
+    let x = b.local("x", LocalKind::Param(vshape(c(2))));
+    let xe = node(Op::Local(x), vec![], vshape(c(2)));
+    let body = add(
+        mul(
+            tr(w2.clone()),
+            elem(ElemFn::Relu, add(mul(w1.clone(), xe), b1.clone())),
+        ),
+        b2,
+    );
+    b.p.lets.push(LetDecl {
+        name: "f".into(),
+        params: vec![x],
+        is_function: true,
+        body,
+        span: sp(),
+    });
+    let f = b.p.lets.len() - 1;
+    let inst = b.sample(1, 0, true);
+    let call = |p: &[i64]| node(Op::CallLet(f), vec![lit(2, 1, p)], SC);
+    for (p, want) in [([1, 1], 1), ([1, -1], -1), ([-1, 1], -1), ([-1, -1], 1)] {
+        assert_eq!(ev_exact(&b, &inst, &call(&p)).unwrap().data, qs(&[want]));
+    }
+    // The student's version without bias gives 2, not 1.
+    let wrong = mul(tr(w2), elem(ElemFn::Relu, mul(w1, lit(2, 1, &[1, 1]))));
+    assert_eq!(ev_exact(&b, &inst, &wrong).unwrap().data, qs(&[2]));
+    // The same in floating point: the relu arguments are exactly 0 at
+    // [1, -1], which is a kink.
+    assert_eq!(ev_f64(&b, &inst, &call(&[1, 1])).unwrap().data, vec![1.0]);
+    assert_eq!(ev_f64(&b, &inst, &call(&[1, -1])), Err(EvalError::NearKink));
+}
+
+/// The Q3 network; returns (builder, x, W, b1, U, b2, y, h, yhat, J).
+struct Q3 {
+    b: B,
+    w: Expr,
+    x: Expr,
+    u: Expr,
+    y: Expr,
+    h: Expr,
+    z2: Expr,
+    yhat: Expr,
+    j: Expr,
+}
+
+fn q3() -> Q3 {
+    let mut b = B::default();
+    let n = b.dim("n", None);
+    let m = b.dim("m", None);
+    let k = b.dim("k", None);
+    let x = b.var("x", vshape(n), &[]);
+    let w = b.var("W", mshape(m, n), &[]);
+    let b1 = b.var("b1", vshape(m), &[]);
+    let u = b.var("U", mshape(k, m), &[]);
+    let b2 = b.var("b2", vshape(k), &[]);
+    let y = b.var("y", vshape(k), &[Attr::Onehot]);
+    let z1 = b.let_("z1", add(mul(w.clone(), x.clone()), b1));
+    let h = b.let_("h", elem(ElemFn::Relu, z1));
+    let z2 = b.let_("z2", add(mul(u.clone(), h.clone()), b2));
+    let yhat = b.let_("yhat", un(Op::Softmax, z2.clone(), vshape(k)));
+    let j = b.let_(
+        "J",
+        neg(un(
+            Op::Sum,
+            had(y.clone(), elem(ElemFn::Log, yhat.clone())),
+            SC,
+        )),
+    );
+    Q3 {
+        b,
+        w,
+        x,
+        u,
+        y,
+        h,
+        z2,
+        yhat,
+        j,
+    }
+}
+
+/// Draws until the point is away from every kink.
+fn off_kink<T>(mut f: impl FnMut(u32) -> R<T>) -> T {
+    for draw in 0..50 {
+        match f(draw) {
+            Err(EvalError::NearKink) => continue,
+            r => return r.unwrap(),
+        }
+    }
+    panic!("every draw near a kink");
+}
+
+#[test]
+fn softmax_cross_entropy_gradient_is_yhat_minus_y() {
+    let t = q3();
+    for draw in 0..5 {
+        let inst = t.b.sample(7, draw, false);
+        let g = ev_f64(&t.b, &inst, &grad(t.j.clone(), t.z2.clone())).unwrap();
+        let want = ev_f64(&t.b, &inst, &sub(t.yhat.clone(), t.y.clone())).unwrap();
+        assert!(close(&g, &want, 1e-12, 1e-9), "{g:?} vs {want:?}");
+    }
+}
+
+#[test]
+fn gradient_through_a_let_treats_it_as_the_input() {
+    // grad(J, h) = Uᵀ (yhat − y), and grad(J, U) = (yhat − y) hᵀ.
+    let t = q3();
+    off_kink(|draw| {
+        let inst = t.b.sample(3, draw, false);
+        let delta = sub(t.yhat.clone(), t.y.clone());
+        let gh = ev_f64(&t.b, &inst, &grad(t.j.clone(), t.h.clone()))?;
+        let want = ev_f64(&t.b, &inst, &mul(tr(t.u.clone()), delta.clone()))?;
+        assert!(close(&gh, &want, 1e-12, 1e-9));
+        let gu = ev_f64(&t.b, &inst, &grad(t.j.clone(), t.u.clone()))?;
+        let want = ev_f64(&t.b, &inst, &mul(delta.clone(), tr(t.h.clone())))?;
+        assert!(close(&gu, &want, 1e-12, 1e-9));
+        // The swapped layout has the transposed shape.
+        let wrong = ev_f64(&t.b, &inst, &mul(t.h.clone(), tr(delta)))?;
+        assert_ne!(wrong.dims(), gu.dims());
+        Ok(())
+    });
+}
+
+#[test]
+fn duals_agree_with_finite_differences() {
+    let t = q3();
+    off_kink(|draw| {
+        let inst = t.b.sample(11, draw, false);
+        let exact = ev_f64(&t.b, &inst, &grad(t.j.clone(), t.w.clone()))?;
+        let fd = finite_difference(&t.b.p, &inst, &t.j, &t.w, &vec![])?;
+        assert_eq!(exact.dims(), fd.dims());
+        assert!(close(&fd, &exact, 1e-5, 1e-3), "{fd:?} vs {exact:?}");
+        // A vector function gives the Jacobian layout.
+        let jac = ev_f64(
+            &t.b,
+            &inst,
+            &node(Op::Jac, vec![t.yhat.clone(), t.x.clone()], SC),
+        )?;
+        let fd = finite_difference(&t.b.p, &inst, &t.yhat, &t.x, &vec![])?;
+        assert!(close(&fd, &jac, 1e-5, 1e-3));
+        assert_eq!(jac.rows, inst.dim(t.y.shape.rows));
+        Ok(())
+    });
+}
+
+#[test]
+fn hessian_of_a_quadratic_form_is_a_plus_a_transpose() {
+    let mut b = B::default();
+    let n = b.dim("n", None);
+    let x = b.var("x", vshape(n), &[]);
+    let a = b.var("A", mshape(n, n), &[]);
+    let f = mul(mul(tr(x.clone()), a.clone()), x.clone());
+    let hess = node(Op::Hess, vec![f, x], mshape(n, n));
+    for draw in 0..3 {
+        let inst = b.sample(5, draw, true);
+        let h = ev_exact(&b, &inst, &hess).unwrap();
+        let want = ev_exact(&b, &inst, &add(a.clone(), tr(a.clone()))).unwrap();
+        assert_eq!(h, want);
+    }
+    // A third nested derivative is refused rather than silently wrong.
+    let inst = b.sample(5, 0, true);
+    let xv = node(Op::Var(0), vec![], vshape(n));
+    let inner = grad(mul(tr(xv.clone()), xv.clone()), xv.clone());
+    let g3 = node(Op::Hess, vec![un(Op::Sum, inner, SC), xv], mshape(n, n));
+    assert!(matches!(
+        ev_exact(&b, &inst, &g3),
+        Err(EvalError::Unsupported(_))
+    ));
+}
+
+/// The BPTT program of the optional question.
+struct Rnn {
+    b: B,
+    t_dim: usize,
+    u: Expr,
+    h: SeqId,
+    z: SeqId,
+    loss: Expr,
+    /// `D[k] = diag(g'(z[k]))`
+    dk: SeqId,
+    l_fun: FunId,
+    n: Dim,
+}
+
+fn rnn() -> Rnn {
+    let mut b = B::default();
+    let n = b.dim("n", None);
+    let p = b.dim("p", None);
+    let t_dim = b.dim("T", None);
+    let w = b.var("W", mshape(n, p), &[]);
+    let u = b.var("U", mshape(n, n), &[]);
+    let x = b.seq("x", vshape(p));
+    b.p.seqs[x].pieces.push(SeqPiece::GivenEvery {
+        attrs: vec![],
+        span: sp(),
+    });
+    let h = b.seq("h", vshape(n));
+    b.p.seqs[h].pieces.push(SeqPiece::GivenAt {
+        at: 0,
+        attrs: vec![],
+        span: sp(),
+    });
+    let g = b.fun("g", FunKind::Elementwise);
+    let l_fun = b.fun(
+        "L",
+        FunKind::Map {
+            from: vshape(n),
+            to: SC,
+        },
+    );
+    let z = b.seq("z", vshape(n));
+    let (tl, te) = b.int_local("t");
+    let zbody = add(mul(w, b.at(x, te.clone())), mul(u.clone(), b.at(h, te)));
+    b.p.seqs[z].pieces.push(SeqPiece::Defined {
+        local: tl,
+        guard: None,
+        body: zbody,
+        span: sp(),
+    });
+    let (tl2, te2) = b.int_local("t");
+    let hbody = node(Op::Fun(g), vec![b.at(z, sub(te2, num(1)))], vshape(n));
+    b.p.seqs[h].pieces.push(SeqPiece::Defined {
+        local: tl2,
+        guard: Some((CmpOp::Ge, num(1))),
+        body: hbody,
+        span: sp(),
+    });
+    let tv = node(Op::DimValue(t_dim), vec![], SC);
+    let loss = b.let_("loss", node(Op::Fun(l_fun), vec![b.at(h, tv)], SC));
+    let dk = b.seq("D", mshape(n, n));
+    let (kl, ke) = b.int_local("k");
+    let dbody = un(
+        Op::Diag,
+        node(Op::FunPrime(g), vec![b.at(z, ke)], vshape(n)),
+        mshape(n, n),
+    );
+    b.p.seqs[dk].pieces.push(SeqPiece::Defined {
+        local: kl,
+        guard: None,
+        body: dbody,
+        span: sp(),
+    });
+    let Dim::Sym(t_dim) = t_dim else {
+        unreachable!()
+    };
+    Rnn {
+        b,
+        t_dim,
+        u,
+        h,
+        z,
+        loss,
+        dk,
+        l_fun,
+        n,
+    }
+}
+
+fn rnn_instance(r: &Rnn, t: u64, draw: u32) -> Instance {
+    sample(
+        &r.b.p,
+        &SampleOptions {
+            seed: 42,
+            draw,
+            dim_overrides: vec![(r.t_dim, t)],
+            exact: false,
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn long_recurrence_is_linear_and_does_not_overflow_the_stack() {
+    // Run with the default 2 MB stack of a spawned thread.
+    let r = rnn();
+    let handle = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            let inst = rnn_instance(&r, 1000, 0);
+            let g = eval::<f64>(
+                &r.b.p,
+                &inst,
+                &grad(r.loss.clone(), r.u.clone()),
+                &vec![],
+                1e-9,
+            )
+            .unwrap();
+            assert_eq!(g.dims(), (inst.dim(r.n), inst.dim(r.n)));
+            assert!(g.data.iter().all(|x| x.is_finite()));
+            // Asking for a late element first also works.
+            let tv = num(999);
+            let h = eval::<f64>(&r.b.p, &inst, &r.b.at(r.h, tv), &vec![], 1e-9).unwrap();
+            assert!(h.data.iter().all(|x| x.is_finite()));
+        })
+        .unwrap();
+    handle.join().unwrap();
+}
+
+#[test]
+fn recurrence_without_base_case_is_an_error_not_a_crash() {
+    let mut b = B::default();
+    let s = b.seq("s", SC);
+    let (tl, te) = b.int_local("t");
+    let body = elem(ElemFn::Tanh, add(b.at(s, sub(te, num(1))), num(1)));
+    b.p.seqs[s].pieces.push(SeqPiece::Defined {
+        local: tl,
+        guard: None,
+        body,
+        span: sp(),
+    });
+    let e = b.at(s, num(5));
+    let handle = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            let inst = b.sample(0, 0, false);
+            ev_f64(&b, &inst, &e)
+        })
+        .unwrap();
+    assert!(matches!(
+        handle.join().unwrap(),
+        Err(EvalError::Unsupported(_))
+    ));
+}
+
+/// The closed form of BPTT from the lecture holds at every sampled point,
+/// and the slide's version with one factor too many does not.
+#[test]
+fn bptt_closed_form_matches_forward_mode() {
+    let r = rnn();
+    let mut b = r.b;
+    let tv = node(Op::DimValue(Dim::Sym(r.t_dim)), vec![], SC);
+    let n = r.n;
+    let hs = vshape(n);
+    let (tl, te) = b.int_local("t");
+    let (kl, ke) = b.int_local("k");
+    let g_ht = grad(r.loss.clone(), b.at(r.h, tv.clone()));
+    let closed = |b: &B, from: Expr, with_d: bool| {
+        let factor = mul(tr(r.u.clone()), b.at(r.dk, ke.clone()));
+        let prod = node(
+            Op::ProdRange {
+                local: kl,
+                downto: false,
+            },
+            vec![from, sub(tv.clone(), num(1)), factor],
+            mshape(n, n),
+        );
+        let mut term = mul(prod, g_ht.clone());
+        if with_d {
+            term = mul(b.at(r.dk, sub(te.clone(), num(1))), term);
+        }
+        let term = mul(term, tr(b.at(r.h, sub(te.clone(), num(1)))));
+        node(
+            Op::SumRange(tl),
+            vec![num(1), tv.clone(), term],
+            mshape(n, n),
+        )
+    };
+    let right = closed(&b, te.clone(), true);
+    let slide = closed(&b, sub(te.clone(), num(1)), false);
+    let lhs = grad(r.loss.clone(), r.u.clone());
+    let _ = hs;
+    for t in 1..=4 {
+        let inst = rnn_instance(
+            &Rnn {
+                b: B { p: b.p.clone() },
+                ..rnn()
+            },
+            t,
+            t as u32,
+        );
+        let l = ev_f64(&b, &inst, &lhs).unwrap();
+        let rr = ev_f64(&b, &inst, &right).unwrap();
+        assert!(close(&rr, &l, 1e-10, 1e-8), "T = {t}: {rr:?} vs {l:?}");
+        let s = ev_f64(&b, &inst, &slide).unwrap();
+        assert!(!close(&s, &l, 1e-5, 1e-3), "T = {t}");
+        let fd = finite_difference(&b.p, &inst, &r.loss, &r.u, &vec![]).unwrap();
+        assert!(close(&fd, &l, 1e-5, 1e-3));
+    }
+    let _ = (r.z, r.l_fun);
+}
