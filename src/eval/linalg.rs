@@ -216,14 +216,15 @@ impl<S: Scalar> Matrix<S> {
                 det = det.neg();
             }
             det = det.mul(&a[c][c]);
-            for r in c + 1..n {
-                let f = a[r][c].div(&a[c][c])?;
+            let (top, below) = a.split_at_mut(c + 1);
+            let pivot_row = &top[c];
+            for row in below.iter_mut() {
+                let f = row[c].div(&pivot_row[c])?;
                 if f.is_const_zero() {
                     continue;
                 }
-                for k in c..n {
-                    let t = f.mul(&a[c][k]);
-                    a[r][k] = a[r][k].sub(&t);
+                for (x, p) in row.iter_mut().zip(pivot_row).skip(c) {
+                    *x = x.sub(&f.mul(p));
                 }
             }
         }

@@ -109,6 +109,8 @@ impl Coef {
 /// The concrete function drawn for one `fun` declaration. Float instances
 /// use tanh / sin; exact instances use polynomials of the same shape so that
 /// claims about unspecified functions can still be evaluated exactly.
+// One instance per declared `fun`: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum FunInst {
     /// `g(z) = a·ψ(b·z + c) + d·z + e` with ψ = tanh (float) or ψ(u) = u²/2 (exact).

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::ir::{
-    Attr, Dim, DimDecl, FunDecl, IdxDecl, LetDecl, LocalDecl, LocalKind, SeqDecl, Shape, VarDecl,
+    Attr, Dim, DimDecl, FunDecl, LetDecl, LocalDecl, LocalKind, SeqDecl, Shape, VarDecl,
 };
 use crate::span::Span;
 use num_bigint::BigInt;
@@ -385,11 +385,9 @@ struct Rnn {
     t_dim: usize,
     u: Expr,
     h: SeqId,
-    z: SeqId,
     loss: Expr,
     /// `D[k] = diag(g'(z[k]))`
     dk: SeqId,
-    l_fun: FunId,
     n: Dim,
 }
 
@@ -459,21 +457,19 @@ fn rnn() -> Rnn {
         t_dim,
         u,
         h,
-        z,
         loss,
         dk,
-        l_fun,
         n,
     }
 }
 
-fn rnn_instance(r: &Rnn, t: u64, draw: u32) -> Instance {
+fn rnn_instance(p: &Program, t_dim: usize, t: u64, draw: u32) -> Instance {
     sample(
-        &r.b.p,
+        p,
         &SampleOptions {
             seed: 42,
             draw,
-            dim_overrides: vec![(r.t_dim, t)],
+            dim_overrides: vec![(t_dim, t)],
             exact: false,
         },
     )
@@ -487,7 +483,7 @@ fn long_recurrence_is_linear_and_does_not_overflow_the_stack() {
     let handle = std::thread::Builder::new()
         .stack_size(2 * 1024 * 1024)
         .spawn(move || {
-            let inst = rnn_instance(&r, 1000, 0);
+            let inst = rnn_instance(&r.b.p, r.t_dim, 1000, 0);
             let g = eval::<f64>(
                 &r.b.p,
                 &inst,
@@ -541,7 +537,6 @@ fn bptt_closed_form_matches_forward_mode() {
     let mut b = r.b;
     let tv = node(Op::DimValue(Dim::Sym(r.t_dim)), vec![], SC);
     let n = r.n;
-    let hs = vshape(n);
     let (tl, te) = b.int_local("t");
     let (kl, ke) = b.int_local("k");
     let g_ht = grad(r.loss.clone(), b.at(r.h, tv.clone()));
@@ -569,16 +564,8 @@ fn bptt_closed_form_matches_forward_mode() {
     let right = closed(&b, te.clone(), true);
     let slide = closed(&b, sub(te.clone(), num(1)), false);
     let lhs = grad(r.loss.clone(), r.u.clone());
-    let _ = hs;
     for t in 1..=4 {
-        let inst = rnn_instance(
-            &Rnn {
-                b: B { p: b.p.clone() },
-                ..rnn()
-            },
-            t,
-            t as u32,
-        );
+        let inst = rnn_instance(&b.p, r.t_dim, t, t as u32);
         let l = ev_f64(&b, &inst, &lhs).unwrap();
         let rr = ev_f64(&b, &inst, &right).unwrap();
         assert!(close(&rr, &l, 1e-10, 1e-8), "T = {t}: {rr:?} vs {l:?}");
@@ -587,5 +574,466 @@ fn bptt_closed_form_matches_forward_mode() {
         let fd = finite_difference(&b.p, &inst, &r.loss, &r.u, &vec![]).unwrap();
         assert!(close(&fd, &l, 1e-5, 1e-3));
     }
-    let _ = (r.z, r.l_fun);
+}
+
+/// A program with no variables, to evaluate closed expressions.
+fn closed_eval(e: &Expr) -> R<Matrix<BigRational>> {
+    let b = B::default();
+    let inst = b.sample(0, 0, true);
+    ev_exact(&b, &inst, e)
+}
+
+#[test]
+fn each_operator_evaluates_exactly() {
+    let a = lit(2, 2, &[2, 1, 1, 3]);
+    let m2 = mshape(c(2), c(2));
+    let v = lit(2, 1, &[3, 4]);
+    let cases: Vec<(Expr, Matrix<BigRational>)> = vec![
+        (un(Op::Det, a.clone(), SC), qm(1, 1, &qs(&[5]))),
+        (un(Op::Tr, a.clone(), SC), qm(1, 1, &qs(&[5]))),
+        (
+            un(Op::Inv, a.clone(), m2),
+            qm(2, 2, &[q(3, 5), q(-1, 5), q(-1, 5), q(2, 5)]),
+        ),
+        (un(Op::Norm, v.clone(), SC), qm(1, 1, &qs(&[5]))),
+        (un(Op::Sum, v.clone(), SC), qm(1, 1, &qs(&[7]))),
+        (un(Op::Diag, v.clone(), m2), qm(2, 2, &qs(&[3, 0, 0, 4]))),
+        (tr(v.clone()), qm(1, 2, &qs(&[3, 4]))),
+        (mul(tr(v.clone()), v.clone()), qm(1, 1, &qs(&[25]))),
+        (
+            mul(v.clone(), tr(v.clone())),
+            qm(2, 2, &qs(&[9, 12, 12, 16])),
+        ),
+        (mul(rat(1, 2), v.clone()), qm(2, 1, &[q(3, 2), q(2, 1)])),
+        (
+            node(Op::Div, vec![v.clone(), num(3)], vshape(c(2))),
+            qm(2, 1, &[q(1, 1), q(4, 3)]),
+        ),
+        (
+            node(
+                Op::HadDiv,
+                vec![v.clone(), lit(2, 1, &[2, 8])],
+                vshape(c(2)),
+            ),
+            qm(2, 1, &[q(3, 2), q(1, 2)]),
+        ),
+        (
+            node(Op::Pow, vec![num(2), num(-3)], SC),
+            qm(1, 1, &[q(1, 8)]),
+        ),
+        (
+            node(Op::Pow, vec![rat(9, 4), rat(1, 2)], SC),
+            qm(1, 1, &[q(3, 2)]),
+        ),
+        (
+            node(Op::ElemPow, vec![v.clone(), num(2)], vshape(c(2))),
+            qm(2, 1, &qs(&[9, 16])),
+        ),
+        (
+            un(Op::MatPow(2), a.clone(), m2),
+            qm(2, 2, &qs(&[5, 5, 5, 10])),
+        ),
+        (un(Op::MatPow(0), a.clone(), m2), Matrix::identity(2)),
+        (
+            elem(ElemFn::Relu, lit(3, 1, &[-1, 0, 2])),
+            qm(3, 1, &qs(&[0, 0, 2])),
+        ),
+        (
+            elem(ElemFn::Step, lit(3, 1, &[-1, 0, 2])),
+            qm(3, 1, &qs(&[0, 1, 1])),
+        ),
+        (
+            un(
+                Op::ElemPrime(ElemFn::Relu),
+                lit(3, 1, &[-1, 0, 2]),
+                vshape(c(3)),
+            ),
+            qm(3, 1, &qs(&[0, 0, 1])),
+        ),
+        (
+            un(
+                Op::ElemPrime(ElemFn::Abs),
+                lit(3, 1, &[-1, 0, 2]),
+                vshape(c(3)),
+            ),
+            qm(3, 1, &qs(&[-1, 0, 1])),
+        ),
+        (
+            un(Op::ElemPrime(ElemFn::Step), lit(1, 1, &[0]), SC),
+            qm(1, 1, &qs(&[0])),
+        ),
+        (
+            elem(ElemFn::Abs, lit(2, 1, &[-3, 2])),
+            qm(2, 1, &qs(&[3, 2])),
+        ),
+        (
+            node(
+                Op::Max,
+                vec![lit(2, 1, &[1, 5]), lit(2, 1, &[2, 4])],
+                vshape(c(2)),
+            ),
+            qm(2, 1, &qs(&[2, 5])),
+        ),
+        (
+            node(
+                Op::Min,
+                vec![lit(2, 1, &[1, 5]), lit(2, 1, &[2, 4])],
+                vshape(c(2)),
+            ),
+            qm(2, 1, &qs(&[1, 4])),
+        ),
+        (
+            node(
+                Op::Indicator(CmpOp::Gt),
+                vec![lit(3, 1, &[-1, 0, 2]), lit(3, 1, &[0, 0, 0])],
+                vshape(c(3)),
+            ),
+            qm(3, 1, &qs(&[0, 0, 1])),
+        ),
+        (
+            node(
+                Op::Indicator(CmpOp::Le),
+                vec![lit(3, 1, &[-1, 0, 2]), lit(3, 1, &[0, 0, 0])],
+                vshape(c(3)),
+            ),
+            qm(3, 1, &qs(&[1, 1, 0])),
+        ),
+        (
+            node(Op::Delta, vec![num(2), num(2)], SC),
+            qm(1, 1, &qs(&[1])),
+        ),
+        (
+            node(Op::Delta, vec![num(1), num(2)], SC),
+            qm(1, 1, &qs(&[0])),
+        ),
+        (
+            node(Op::Component, vec![v.clone(), num(2)], SC),
+            qm(1, 1, &qs(&[4])),
+        ),
+        (
+            node(Op::Component, vec![a.clone(), num(2), num(1)], SC),
+            qm(1, 1, &qs(&[1])),
+        ),
+        (node(Op::Eye, vec![], m2), Matrix::identity(2)),
+        (node(Op::Ones, vec![], vshape(c(2))), qm(2, 1, &qs(&[1, 1]))),
+        (
+            node(Op::Zeros, vec![], mshape(c(1), c(2))),
+            qm(1, 2, &qs(&[0, 0])),
+        ),
+        (
+            un(Op::Softmax, lit(2, 1, &[0, 0]), vshape(c(2))),
+            qm(2, 1, &[q(1, 2), q(1, 2)]),
+        ),
+        (elem(ElemFn::Sigmoid, num(0)), qm(1, 1, &[q(1, 2)])),
+        (
+            un(Op::LogDet, node(Op::Eye, vec![], m2), SC),
+            qm(1, 1, &qs(&[0])),
+        ),
+    ];
+    for (e, want) in cases {
+        assert_eq!(closed_eval(&e).as_ref(), Ok(&want), "{:?}", e.op);
+    }
+    // Partial and transcendental functions.
+    let undefined = |e: &Expr| matches!(closed_eval(e), Err(EvalError::Undefined(_)));
+    assert!(undefined(&node(Op::Div, vec![num(1), num(0)], SC)));
+    assert!(undefined(&elem(ElemFn::Log, num(-1))));
+    assert!(undefined(&un(Op::LogDet, lit(2, 2, &[0, 1, 1, 0]), SC)));
+    assert!(undefined(&un(Op::Inv, lit(2, 2, &[1, 2, 2, 4]), m2)));
+    assert_eq!(
+        closed_eval(&elem(ElemFn::Exp, num(1))),
+        Err(EvalError::NotExact)
+    );
+    assert_eq!(
+        closed_eval(&un(Op::Smax, a.clone(), SC)),
+        Err(EvalError::NotExact)
+    );
+    assert!(matches!(
+        closed_eval(&node(Op::Component, vec![v.clone(), num(3)], SC)),
+        Err(EvalError::Unsupported(_))
+    ));
+}
+
+#[test]
+fn floats_singular_values_and_stable_softmax() {
+    let b = B::default();
+    let inst = b.sample(0, 0, false);
+    let a = lit(2, 2, &[3, 0, 0, -2]);
+    let f = |e: &Expr| ev_f64(&b, &inst, e).unwrap().data;
+    assert_eq!(f(&un(Op::Smax, a.clone(), SC)), vec![3.0]);
+    assert!((f(&un(Op::Smin, a.clone(), SC))[0] - 2.0).abs() < 1e-12);
+    let big = lit(2, 1, &[1000, 1000]);
+    assert_eq!(
+        f(&un(Op::Softmax, big.clone(), vshape(c(2)))),
+        vec![0.5, 0.5]
+    );
+    let lse = f(&un(Op::LogSumExp, big, SC))[0];
+    assert!((lse - (1000.0 + 2f64.ln())).abs() < 1e-9);
+    assert!((f(&elem(ElemFn::Sigmoid, num(-800)))[0]).abs() < 1e-300);
+    // A relu argument on its kink is reported so the caller can redraw.
+    assert_eq!(
+        ev_f64(&b, &inst, &elem(ElemFn::Relu, num(0))),
+        Err(EvalError::NearKink)
+    );
+}
+
+#[test]
+fn sums_and_products_over_ranges() {
+    let mut b = B::default();
+    let (tl, te) = b.int_local("t");
+    let m2 = mshape(c(2), c(2));
+    // M[t] = [[1, t], [0, 1]] · [[1, 0], [1, 1]] does not commute across t.
+    let mt = mul(
+        node(
+            Op::Literal { rows: 2, cols: 2 },
+            vec![num(1), te.clone(), num(0), num(1)],
+            m2,
+        ),
+        lit(2, 2, &[1, 0, 1, 1]),
+    );
+    let prod = |from: i64, to: i64, downto: bool| {
+        node(
+            Op::ProdRange { local: tl, downto },
+            vec![num(from), num(to), mt.clone()],
+            m2,
+        )
+    };
+    let inst = b.sample(0, 0, true);
+    let at = |t: i64| ev_exact(&b, &inst, &prod(t, t, false)).unwrap();
+    let m1 = at(1);
+    let m2v = at(2);
+    let m3 = at(3);
+    let up = ev_exact(&b, &inst, &prod(1, 3, false)).unwrap();
+    assert_eq!(up, m1.matmul(&m2v).unwrap().matmul(&m3).unwrap());
+    let down = ev_exact(&b, &inst, &prod(3, 1, true)).unwrap();
+    assert_eq!(down, m3.matmul(&m2v).unwrap().matmul(&m1).unwrap());
+    assert_ne!(up, down);
+    // Empty product: identity; empty sum: zeros of the body's shape.
+    assert_eq!(
+        ev_exact(&b, &inst, &prod(3, 2, false)).unwrap(),
+        Matrix::identity(2)
+    );
+    let sum = |from: i64, to: i64| {
+        node(
+            Op::SumRange(tl),
+            vec![num(from), num(to), mul(te.clone(), lit(2, 1, &[1, 2]))],
+            vshape(c(2)),
+        )
+    };
+    assert_eq!(
+        ev_exact(&b, &inst, &sum(1, 4)).unwrap(),
+        qm(2, 1, &qs(&[10, 20]))
+    );
+    assert_eq!(
+        ev_exact(&b, &inst, &sum(1, 0)).unwrap(),
+        qm(2, 1, &qs(&[0, 0]))
+    );
+}
+
+#[test]
+fn softmax_component_derivatives_with_indices() {
+    let mut b = B::default();
+    let k = b.dim("k", None);
+    let z = b.var("z", vshape(k), &[]);
+    let yhat = b.let_("yhat", un(Op::Softmax, z.clone(), vshape(k)));
+    b.p.idxs.push(crate::ir::IdxDecl {
+        name: "i".into(),
+        range: k,
+        span: sp(),
+    });
+    b.p.idxs.push(crate::ir::IdxDecl {
+        name: "j".into(),
+        range: k,
+        span: sp(),
+    });
+    let (i, j) = (node(Op::Idx(0), vec![], SC), node(Op::Idx(1), vec![], SC));
+    let comp = |v: &Expr, ix: &Expr| node(Op::Component, vec![v.clone(), ix.clone()], SC);
+    let lhs = node(Op::D, vec![comp(&yhat, &i), comp(&z, &j)], SC);
+    let rhs = mul(
+        comp(&yhat, &i),
+        sub(
+            node(Op::Delta, vec![i.clone(), j.clone()], SC),
+            comp(&yhat, &j),
+        ),
+    );
+    let wrong = mul(comp(&yhat, &i), sub(num(1), comp(&yhat, &j)));
+    let inst = b.sample(9, 0, false);
+    let n = inst.dim(k) as i64;
+    let mut differs = false;
+    for iv in 1..=n {
+        for jv in 1..=n {
+            let env = vec![(0, iv), (1, jv)];
+            let l = eval::<f64>(&b.p, &inst, &lhs, &env, 1e-9).unwrap();
+            let r = eval::<f64>(&b.p, &inst, &rhs, &env, 1e-9).unwrap();
+            assert!(close(&l, &r, 1e-12, 1e-9));
+            let w = eval::<f64>(&b.p, &inst, &wrong, &env, 1e-9).unwrap();
+            differs |= !close(&l, &w, 1e-5, 1e-3);
+        }
+    }
+    assert!(differs);
+    // A free index without a value is an error, not a panic.
+    assert!(matches!(
+        eval::<f64>(&b.p, &inst, &lhs, &vec![], 1e-9),
+        Err(EvalError::Unsupported(_))
+    ));
+    // sum(j, ·) runs over the index's range: Σ_j yhat[j] = 1.
+    let s = node(Op::SumIdx(1), vec![comp(&yhat, &j)], SC);
+    let total = eval::<f64>(&b.p, &inst, &s, &vec![], 1e-9).unwrap();
+    assert!((total.data[0] - 1.0).abs() < 1e-12);
+}
+
+/// Question 1's construction of one constant piece, at exact points.
+#[test]
+fn step_construction_holds_under_the_assumption() {
+    let mut b = B::default();
+    let x = b.var("x", SC, &[]);
+    let a = b.var("a", SC, &[]);
+    let bv = b.var("b", SC, &[]);
+    let cv = b.var("c", SC, &[]);
+    b.p.assumes.push(crate::ir::Assumption {
+        lhs: a.clone(),
+        op: CmpOp::Lt,
+        rhs: bv.clone(),
+        span: sp(),
+    });
+    let step = |e: Expr| elem(ElemFn::Step, e);
+    let lhs = add(
+        mul(neg(cv.clone()), step(sub(x.clone(), bv.clone()))),
+        mul(cv.clone(), step(sub(x.clone(), a.clone()))),
+    );
+    let ind = |op, l: Expr, r: Expr| node(Op::Indicator(op), vec![l, r], SC);
+    let rhs = mul(
+        mul(cv.clone(), ind(CmpOp::Le, a.clone(), x.clone())),
+        ind(CmpOp::Lt, x.clone(), bv.clone()),
+    );
+    for draw in 0..40 {
+        let inst = b.sample(3, draw, true);
+        let (av, bvv) = (&inst.var(1).exact.data[0], &inst.var(2).exact.data[0]);
+        assert!(av < bvv, "assume a < b violated");
+        assert_eq!(ev_exact(&b, &inst, &lhs), ev_exact(&b, &inst, &rhs));
+    }
+    // Without the assumption the identity fails somewhere (a > b).
+    b.p.assumes.clear();
+    let fails = (0..40).any(|draw| {
+        let inst = b.sample(3, draw, true);
+        ev_exact(&b, &inst, &lhs) != ev_exact(&b, &inst, &rhs)
+    });
+    assert!(fails);
+}
+
+fn is_symmetric(m: &Matrix<BigRational>) -> bool {
+    m.rows == m.cols && *m == m.transpose()
+}
+
+#[test]
+fn sampler_honours_attributes() {
+    use num_traits::{One, Signed, Zero};
+    let mut b = B::default();
+    let n = b.dim("n", None);
+    let k = b.dim("k", None);
+    let t5 = b.dim("T", Some(5));
+    for (name, attrs) in [
+        ("y", vec![Attr::Onehot]),
+        ("p", vec![Attr::Simplex]),
+        ("w", vec![Attr::Positive]),
+    ] {
+        b.var(name, vshape(k), &attrs);
+    }
+    b.var("S", mshape(n, n), &[Attr::Symmetric]);
+    b.var("P", mshape(n, n), &[Attr::Spd]);
+    b.var("A", mshape(n, n), &[Attr::Invertible]);
+    for exact in [true, false] {
+        for draw in 0..20 {
+            let inst = b.sample(17, draw, exact);
+            assert_ne!(inst.dim(n), inst.dim(k), "symbolic dims must differ");
+            assert!(inst.dim(n) >= 2 && inst.dim(k) >= 2 && inst.dim(n) != 5 && inst.dim(k) != 5);
+            assert_eq!(inst.dim(t5), 5);
+            let y = &inst.var(0).exact;
+            assert_eq!(y.data.iter().filter(|v| v.is_one()).count(), 1);
+            assert!(y.data.iter().all(|v| v.is_one() || v.is_zero()));
+            let p = &inst.var(1).exact;
+            assert!(p.data.iter().all(|v| v.is_positive()));
+            assert!(p.sum().is_one());
+            assert!(inst.var(2).exact.data.iter().all(|v| v.is_positive()));
+            assert!(is_symmetric(&inst.var(3).exact));
+            let spd = &inst.var(4).exact;
+            assert!(is_symmetric(spd));
+            // Positive definite: every leading principal minor is positive.
+            for m in 1..=spd.rows {
+                let minor = Matrix::new(
+                    m,
+                    m,
+                    (0..m * m).map(|e| spd.get(e / m, e % m).clone()).collect(),
+                );
+                assert!(minor.det().unwrap().is_positive());
+            }
+            assert!(inst.var(5).exact.det().unwrap().abs() >= q(1, 2));
+            if exact {
+                // Quarters in [-3, 3].
+                let w = &inst.var(2).exact;
+                assert!(
+                    w.data
+                        .iter()
+                        .all(|v| (v * q(4, 1)).is_integer() && *v <= q(3, 1))
+                );
+            }
+            // Floats are the rationals' nearest values.
+            assert_eq!(
+                inst.var(2).float.data[0],
+                inst.var(2).exact.data[0].to_f64()
+            );
+        }
+    }
+}
+
+#[test]
+fn sampling_is_deterministic_per_seed_and_draw() {
+    let r = rnn();
+    let x = 0; // the sequence `x`
+    let all_vars: Vec<usize> = (0..r.b.p.vars.len()).collect();
+    let show = |seed: u64, draw: u32| {
+        let inst = sample(
+            &r.b.p,
+            &SampleOptions {
+                seed,
+                draw,
+                dim_overrides: vec![(r.t_dim, 3)],
+                exact: false,
+            },
+        )
+        .unwrap();
+        let v = eval::<f64>(&r.b.p, &inst, &r.loss, &vec![], 1e-9).unwrap();
+        (inst.describe(&r.b.p, &all_vars, &[x, r.h]), v)
+    };
+    let (d1, v1) = show(5, 0);
+    let (d2, v2) = show(5, 0);
+    assert_eq!(d1, d2);
+    assert_eq!(v1, v2);
+    let (d3, v3) = show(5, 1);
+    assert_ne!(d1, d3);
+    assert_ne!(v1, v3);
+    let (d4, _) = show(6, 0);
+    assert_ne!(d1, d4);
+    assert!(
+        d1.contains("T = 3") && d1.contains("U = [[") && d1.contains("x[2] = ["),
+        "{d1}"
+    );
+}
+
+#[test]
+fn describe_writes_exact_and_rounded_values() {
+    let mut b = B::default();
+    let v = b.var("v", vshape(c(2)), &[]);
+    let s = b.var("s", SC, &[]);
+    let _ = (v, s);
+    let mut inst = b.sample(0, 0, true);
+    inst.set_var(0, qm(2, 1, &[q(1, 3), q(-2, 1)]));
+    inst.set_var(1, qm(1, 1, &[q(3, 4)]));
+    assert_eq!(inst.describe(&b.p, &[0, 1], &[]), "v = [1/3, -2], s = 3/4");
+    let mut inst = b.sample(0, 0, false);
+    inst.set_var(0, qm(2, 1, &[q(1, 3), q(-20000, 3)]));
+    inst.set_var(1, qm(1, 1, &[q(3, 4)]));
+    assert_eq!(
+        inst.describe(&b.p, &[0, 1], &[]),
+        "v = [0.3333, -6667], s = 0.75"
+    );
 }
