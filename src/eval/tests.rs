@@ -1037,3 +1037,147 @@ fn describe_writes_exact_and_rounded_values() {
         "v = [0.3333, -6667], s = 0.75"
     );
 }
+
+/// The example files, resolved by the real front end and every claim
+/// evaluated numerically: claims expected to hold agree at every point,
+/// claims expected to be refuted disagree at some point.
+mod files {
+    use super::*;
+    use crate::ir::{Claim, Expect, Relation, WorkKind};
+
+    /// Both sides of every step at one point: Some(true/false), or None
+    /// when a side cannot be evaluated there (near a kink, undefined, not
+    /// exact).
+    fn steps_hold<S: Scalar>(
+        p: &Program,
+        inst: &Instance,
+        claim: &Claim,
+        env: &IdxEnv,
+    ) -> Option<bool> {
+        let tol = if S::EXACT { 0.0 } else { 1e-7 };
+        let mut prev = &claim.first;
+        for step in &claim.steps {
+            let l = eval::<S>(p, inst, prev, env, tol);
+            let r = eval::<S>(p, inst, &step.rhs, env, tol);
+            let (l, r) = match (l, r) {
+                (Ok(l), Ok(r)) => (l, r),
+                (Err(EvalError::NearKink | EvalError::Undefined(_) | EvalError::NotExact), _)
+                | (_, Err(EvalError::NearKink | EvalError::Undefined(_) | EvalError::NotExact)) => {
+                    return None;
+                }
+                (Err(e), _) | (_, Err(e)) => panic!("{e}"),
+            };
+            let ok = l.dims() == r.dims()
+                && l.data.iter().zip(&r.data).all(|(a, b)| {
+                    let (x, y) = (a.to_f64(), b.to_f64());
+                    // Floats get a little slack; exact values none.
+                    let slack = if S::EXACT { 0.0 } else { 1e-9 + 1e-7 * y.abs() };
+                    let o = a.cmp_value(b);
+                    match step.relation {
+                        Relation::Eq => o == std::cmp::Ordering::Equal || (x - y).abs() <= slack,
+                        Relation::Cmp(CmpOp::Le | CmpOp::Lt) => x <= y + slack,
+                        Relation::Cmp(CmpOp::Ge | CmpOp::Gt) => x >= y - slack,
+                    }
+                });
+            if !ok {
+                return Some(false);
+            }
+            prev = &step.rhs;
+        }
+        Some(true)
+    }
+
+    fn idx_envs(p: &Program, inst: &Instance, e: &Claim) -> Vec<IdxEnv> {
+        let mut used = Vec::new();
+        let mut note = |x: &Expr| {
+            x.walk(&mut |n| {
+                if let Op::Idx(i) = n.op {
+                    if !used.contains(&i) {
+                        used.push(i);
+                    }
+                }
+            })
+        };
+        note(&e.first);
+        e.steps.iter().for_each(|s| note(&s.rhs));
+        let mut envs: Vec<IdxEnv> = vec![vec![]];
+        for i in used {
+            let n = inst.dim(p.idxs[i].range) as i64;
+            envs = envs
+                .into_iter()
+                .flat_map(|env| {
+                    (1..=n).map(move |v| {
+                        let mut env = env.clone();
+                        env.push((i, v));
+                        env
+                    })
+                })
+                .collect();
+        }
+        envs
+    }
+
+    fn check_file(name: &str, src: &str) -> usize {
+        let (_, p) = crate::load(name, src.as_bytes()).expect("example resolves");
+        let t_dim = p.dims.iter().position(|d| d.name == "T");
+        let mut claims = 0;
+        for w in &p.work {
+            let WorkKind::Claim(claim) = &w.kind else {
+                continue;
+            };
+            claims += 1;
+            let mut evaluated = 0;
+            let mut failed = false;
+            for draw in 0..16u32 {
+                let overrides = t_dim
+                    .map(|t| vec![(t, 1 + draw as u64 % 4)])
+                    .unwrap_or_default();
+                let exact = draw % 2 == 0;
+                let inst = sample(
+                    &p,
+                    &SampleOptions {
+                        seed: 2024,
+                        draw,
+                        dim_overrides: overrides,
+                        exact,
+                    },
+                )
+                .unwrap();
+                for env in idx_envs(&p, &inst, claim) {
+                    let r = if exact {
+                        steps_hold::<BigRational>(&p, &inst, claim, &env)
+                    } else {
+                        steps_hold::<f64>(&p, &inst, claim, &env)
+                    };
+                    match r {
+                        Some(true) => evaluated += 1,
+                        Some(false) => {
+                            evaluated += 1;
+                            failed = true;
+                        }
+                        None => {}
+                    }
+                }
+            }
+            assert!(evaluated > 0, "{name}:{}: never evaluated", w.line);
+            match claim.expect {
+                Expect::Holds => assert!(!failed, "{name}:{}: claim fails", w.line),
+                Expect::Refuted => assert!(failed, "{name}:{}: never refuted", w.line),
+            }
+        }
+        claims
+    }
+
+    #[test]
+    fn example_claims_evaluate_as_expected() {
+        let files = [
+            ("q1", include_str!("testdata/q1_step_activation.grad")),
+            ("q2", include_str!("testdata/q2_relu_xor.grad")),
+            ("q3", include_str!("testdata/q3_backprop.grad")),
+            ("q3s", include_str!("testdata/q3_softmax_derivation.grad")),
+            ("rnn", include_str!("testdata/rnn_bptt.grad")),
+        ];
+        let total: usize = files.iter().map(|(n, s)| check_file(n, s)).sum();
+        assert!(total >= 20, "{total} claims");
+    }
+}
