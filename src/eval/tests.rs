@@ -1091,10 +1091,10 @@ mod files {
         let mut used = Vec::new();
         let mut note = |x: &Expr| {
             x.walk(&mut |n| {
-                if let Op::Idx(i) = n.op {
-                    if !used.contains(&i) {
-                        used.push(i);
-                    }
+                if let Op::Idx(i) = n.op
+                    && !used.contains(&i)
+                {
+                    used.push(i);
                 }
             })
         };
