@@ -60,6 +60,8 @@ type R<T> = Result<T, EvalError>;
 /// Nesting of let / sequence / call evaluations allowed before giving up
 /// (keeps the stack bounded for recurrences without a base case).
 const MAX_NEST: usize = 64;
+/// Longest sum, product or recurrence evaluated.
+const MAX_RANGE: i64 = 1_000_000;
 /// Step of the central differences.
 const FD_EPS: f64 = 1e-6;
 /// Kink tolerance of finite differences: a kink closer than this could be
@@ -352,8 +354,15 @@ impl<'a, S: Scalar> Ev<'a, S> {
         self.inst.shape_dims(s)
     }
 
+    /// NearKink when a kink argument is close to, but not exactly at, its
+    /// kink. An exact zero is almost always structural (`1{h > 0}` with
+    /// `h = relu(z)` is 0 for every negative z, and stays 0 under
+    /// perturbation), so it is evaluated with the kink conventions, as in
+    /// exact arithmetic; a random point landing exactly on a kink is
+    /// improbable with dyadic draws.
     fn kink(&self, diff: &S) -> R<()> {
-        if self.kink_tol > 0.0 && diff.to_f64().abs() < self.kink_tol {
+        let d = diff.to_f64().abs();
+        if self.kink_tol > 0.0 && d != 0.0 && d < self.kink_tol {
             Err(EvalError::NearKink)
         } else {
             Ok(())
@@ -391,11 +400,15 @@ impl<'a, S: Scalar> Ev<'a, S> {
         }
     }
 
+    /// The current value of every bound index, innermost binding first
+    /// among shadowed ones, in index order.
     fn idx_key(&self) -> Vec<i64> {
-        let mut env = self.idx.clone();
-        env.sort_unstable();
-        env.dedup_by_key(|(i, _)| *i);
-        env.into_iter().map(|(_, v)| v).collect()
+        let mut ids: Vec<ir::IdxId> = self.idx.iter().map(|(i, _)| *i).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .flat_map(|i| [i as i64, self.idx_value(i).unwrap_or(0)])
+            .collect()
     }
 
     fn let_key(&self, l: ir::LetId) -> (ir::LetId, Vec<i64>) {
@@ -655,9 +668,13 @@ impl<'a, S: Scalar> Ev<'a, S> {
             },
             Op::Idx(i) => Some(self.idx_value(*i)?),
             Op::DimValue(d) => Some(self.inst.dim(*d) as i64),
-            Op::Add => Some(self.eval_int(arg(a, 0)?)? + self.eval_int(arg(a, 1)?)?),
-            Op::Sub => Some(self.eval_int(arg(a, 0)?)? - self.eval_int(arg(a, 1)?)?),
-            Op::Neg => Some(-self.eval_int(arg(a, 0)?)?),
+            Op::Add => self
+                .eval_int(arg(a, 0)?)?
+                .checked_add(self.eval_int(arg(a, 1)?)?),
+            Op::Sub => self
+                .eval_int(arg(a, 0)?)?
+                .checked_sub(self.eval_int(arg(a, 1)?)?),
+            Op::Neg => self.eval_int(arg(a, 0)?)?.checked_neg(),
             _ => None,
         };
         if let Some(i) = int {
@@ -829,7 +846,7 @@ impl<'a, S: Scalar> Ev<'a, S> {
     /// its predecessors ready and stays shallow. Errors are left for the
     /// direct evaluation to report if that element is really needed.
     fn fill_from(&mut self, s: ir::SeqId, lo: i64, t: i64) {
-        if t - lo < 2 {
+        if t.saturating_sub(lo) < 2 || t.saturating_sub(lo) > MAX_RANGE {
             return;
         }
         let mut j = t - 1;
@@ -1003,7 +1020,7 @@ impl<'a, S: Scalar> Ev<'a, S> {
     fn range(&mut self, e: &Expr) -> R<(i64, i64)> {
         let from = self.eval_int(arg(&e.args, 0)?)?;
         let to = self.eval_int(arg(&e.args, 1)?)?;
-        if (to - from).abs() > 10_000_000 {
+        if to.saturating_sub(from).saturating_abs() > MAX_RANGE {
             return unsupported(format!("range {from}..{to} is too long to evaluate"));
         }
         Ok((from, to))

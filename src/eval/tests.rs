@@ -235,10 +235,10 @@ fn xor_network_evaluates_exactly() {
     // The student's version without bias gives 2, not 1.
     let wrong = mul(tr(w2), elem(ElemFn::Relu, mul(w1, lit(2, 1, &[1, 1]))));
     assert_eq!(ev_exact(&b, &inst, &wrong).unwrap().data, qs(&[2]));
-    // The same in floating point: the relu arguments are exactly 0 at
-    // [1, -1], which is a kink.
+    // The same in floating point: the relu arguments exactly at the kink
+    // at [1, -1] follow the convention, as in exact arithmetic.
     assert_eq!(ev_f64(&b, &inst, &call(&[1, 1])).unwrap().data, vec![1.0]);
-    assert_eq!(ev_f64(&b, &inst, &call(&[1, -1])), Err(EvalError::NearKink));
+    assert_eq!(ev_f64(&b, &inst, &call(&[1, -1])).unwrap().data, vec![-1.0]);
 }
 
 /// The Q3 network; returns (builder, x, W, b1, U, b2, y, h, yhat, J).
@@ -769,11 +769,33 @@ fn floats_singular_values_and_stable_softmax() {
     let lse = f(&un(Op::LogSumExp, big, SC))[0];
     assert!((lse - (1000.0 + 2f64.ln())).abs() < 1e-9);
     assert!((f(&elem(ElemFn::Sigmoid, num(-800)))[0]).abs() < 1e-300);
-    // A relu argument on its kink is reported so the caller can redraw.
-    assert_eq!(
-        ev_f64(&b, &inst, &elem(ElemFn::Relu, num(0))),
-        Err(EvalError::NearKink)
+    // A relu argument near its kink is reported so the caller can redraw;
+    // one exactly on it (structural zeros such as 1{relu(-1) > 0}) is not.
+    let tiny = rat(1, 1 << 40);
+    for e in [
+        elem(ElemFn::Relu, tiny.clone()),
+        elem(ElemFn::Step, neg(tiny.clone())),
+        elem(ElemFn::Abs, tiny.clone()),
+        node(Op::Max, vec![tiny.clone(), num(0)], SC),
+        node(Op::Indicator(CmpOp::Gt), vec![tiny.clone(), num(0)], SC),
+        un(Op::ElemPrime(ElemFn::Relu), tiny.clone(), SC),
+    ] {
+        assert_eq!(
+            ev_f64(&b, &inst, &e),
+            Err(EvalError::NearKink),
+            "{:?}",
+            e.op
+        );
+        // Exact arithmetic has no tolerance.
+        assert!(ev_exact(&b, &inst, &e).is_ok());
+    }
+    let structural = node(
+        Op::Indicator(CmpOp::Gt),
+        vec![elem(ElemFn::Relu, num(-1)), num(0)],
+        SC,
     );
+    assert_eq!(f(&structural), vec![0.0]);
+    assert_eq!(f(&elem(ElemFn::Relu, num(0))), vec![0.0]);
 }
 
 #[test]
