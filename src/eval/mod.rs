@@ -17,7 +17,7 @@ pub mod sample;
 pub mod scalar;
 
 pub use linalg::Matrix;
-pub use sample::{Instance, SampleOptions, sample};
+pub use sample::{Instance, SampleOptions, sample, show_value};
 pub use scalar::{Dual, Scalar};
 
 use crate::ir::{self, CmpOp, ElemFn, Expr, FunKind, Op, Program, SeqPiece};

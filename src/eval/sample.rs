@@ -410,6 +410,16 @@ impl Instance {
     }
 }
 
+/// A computed value for messages (counterexamples): exact values written
+/// exactly, floats (and the value parts of duals) to 4 significant digits.
+pub fn show_value<S: Scalar>(m: &Matrix<S>) -> String {
+    if S::EXACT && S::DEPTH == 0 {
+        show_matrix(&m.map(|x| x.show()))
+    } else {
+        show_matrix(&m.map(|x| round_sig(x.to_f64(), 4)))
+    }
+}
+
 /// Writes out matrices of up to 64 entries; larger ones are summarised.
 pub fn show_matrix(m: &Matrix<String>) -> String {
     if m.is_scalar() {
@@ -433,7 +443,7 @@ pub fn round_sig(x: f64, sig: i32) -> String {
         return format!("{x}");
     }
     let mag = x.abs().log10().floor() as i32;
-    if !(-4..6).contains(&mag) {
+    if !(-4..4).contains(&mag) {
         return format!("{:.*e}", (sig - 1) as usize, x);
     }
     let decimals = (sig - 1 - mag).max(0) as usize;

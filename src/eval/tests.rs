@@ -1058,6 +1058,11 @@ fn describe_writes_exact_and_rounded_values() {
         inst.describe(&b.p, &[0, 1], &[]),
         "v = [0.3333, -6667], s = 0.75"
     );
+    let m = qm(2, 2, &[q(1, 2), q(0, 1), q(-3, 1), q(7, 3)]);
+    assert_eq!(show_value(&m), "[[1/2, 0], [-3, 7/3]]");
+    let m = Matrix::new(1, 2, vec![1.0 / 3.0, 123456.0]);
+    assert_eq!(show_value(&m), "[[0.3333, 1.235e5]]");
+    assert_eq!(show_value(&Matrix::scalar(2.5e-7)), "2.500e-7");
 }
 
 /// The example files, resolved by the real front end and every claim
