@@ -1208,3 +1208,81 @@ mod files {
         assert!(total >= 20, "{total} claims");
     }
 }
+
+/// `g'` and `L'` of the drawn instances are the derivatives of `g` and `L`,
+/// in floats and exactly.
+#[test]
+fn declared_functions_have_consistent_derivatives() {
+    let mut b = B::default();
+    let n = b.dim("n", None);
+    let v = b.var("v", vshape(n), &[]);
+    let s = b.var("s", SC, &[]);
+    let g = b.fun("g", FunKind::Elementwise);
+    let l = b.fun(
+        "L",
+        FunKind::Map {
+            from: vshape(n),
+            to: SC,
+        },
+    );
+    let gs = node(Op::Fun(g), vec![s.clone()], SC);
+    let gps = node(Op::FunPrime(g), vec![s.clone()], SC);
+    let lv = node(Op::Fun(l), vec![v.clone()], SC);
+    let lpv = node(Op::FunPrime(l), vec![v.clone()], vshape(n));
+    let dg = node(Op::D, vec![gs.clone(), s.clone()], SC);
+    let gl = grad(lv.clone(), v.clone());
+    // Second derivatives through the instances: d(g'(s), s) by duals of duals.
+    let d2 = node(Op::D, vec![dg.clone(), s.clone()], SC);
+    let d2p = node(Op::D, vec![gps.clone(), s.clone()], SC);
+    for draw in 0..6 {
+        let inst = b.sample(8, draw, false);
+        let f = |e: &Expr| ev_f64(&b, &inst, e).unwrap();
+        assert!(close(&f(&dg), &f(&gps), 1e-12, 1e-10));
+        assert!(close(&f(&gl), &f(&lpv), 1e-12, 1e-10));
+        assert!(close(&f(&d2), &f(&d2p), 1e-12, 1e-10));
+        let fd = finite_difference(&b.p, &inst, &lv, &v, &vec![]).unwrap();
+        assert!(close(&fd, &f(&lpv), 1e-5, 1e-3));
+        // The drawn functions are not linear.
+        assert_ne!(f(&d2).data[0], 0.0);
+        let inst = b.sample(8, draw, true);
+        let e = |x: &Expr| ev_exact(&b, &inst, x).unwrap();
+        assert_eq!(e(&dg), e(&gps));
+        assert_eq!(e(&gl), e(&lpv));
+        assert_eq!(e(&d2), e(&d2p));
+    }
+    // Different draws give different functions.
+    let at = |draw| ev_f64(&b, &b.sample(8, draw, false), &gs).unwrap();
+    assert_ne!(at(0), at(1));
+}
+
+/// Derivatives with respect to a component of a sequence element and to a
+/// given initial element agree with finite differences.
+#[test]
+fn derivatives_with_respect_to_sequence_elements() {
+    let r = rnn();
+    let b = &r.b;
+    let tv = node(Op::DimValue(Dim::Sym(r.t_dim)), vec![], SC);
+    let ht = b.at(r.h, tv.clone());
+    let h0 = b.at(r.h, num(0));
+    let inst = rnn_instance(&b.p, r.t_dim, 3, 0);
+    let g = ev_f64(b, &inst, &grad(r.loss.clone(), ht.clone())).unwrap();
+    let comp = node(Op::Component, vec![ht.clone(), num(2)], SC);
+    let d = ev_f64(b, &inst, &node(Op::D, vec![r.loss.clone(), comp], SC)).unwrap();
+    assert_eq!(d.data[0], g.data[1]);
+    let jac = ev_f64(
+        b,
+        &inst,
+        &node(Op::Jac, vec![ht.clone(), h0.clone()], mshape(r.n, r.n)),
+    )
+    .unwrap();
+    let fd = finite_difference(&b.p, &inst, &ht, &h0, &vec![]).unwrap();
+    assert!(close(&fd, &jac, 1e-5, 1e-3), "{fd:?} vs {jac:?}");
+    // h[T] at T = 3 depends on h[0] through three steps: not the identity.
+    assert_ne!(jac, Matrix::identity(jac.rows));
+    // A time outside the sequence is an error.
+    let before = b.at(r.h, num(-1));
+    assert!(matches!(
+        ev_f64(b, &inst, &before),
+        Err(EvalError::Unsupported(_))
+    ));
+}
