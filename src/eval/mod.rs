@@ -354,6 +354,13 @@ impl<'a, S: Scalar> Ev<'a, S> {
         self.inst.shape_dims(s)
     }
 
+    /// Dimensions of a constant to build (bounded in size).
+    fn build_dims(&self, s: ir::Shape) -> R<(usize, usize)> {
+        let (r, c) = self.dims(s);
+        sample::check_size(r, c)?;
+        Ok((r, c))
+    }
+
     /// NearKink when a kink argument is close to, but not exactly at, its
     /// kink. An exact zero is almost always structural (`1{h > 0}` with
     /// `h = relu(z)` is 0 for every negative z, and stays 0 under
@@ -461,18 +468,18 @@ impl<'a, S: Scalar> Ev<'a, S> {
             Op::Idx(i) => Ok(Matrix::scalar(S::from_i64(self.idx_value(*i)?))),
             Op::DimValue(d) => Ok(Matrix::scalar(S::from_i64(self.inst.dim(*d) as i64))),
             Op::Eye => {
-                let (r, c) = self.dims(e.shape);
+                let (r, c) = self.build_dims(e.shape)?;
                 if r != c {
                     return unsupported("eye of a non-square shape");
                 }
                 Ok(Matrix::identity(r))
             }
             Op::Ones => {
-                let (r, c) = self.dims(e.shape);
+                let (r, c) = self.build_dims(e.shape)?;
                 Ok(Matrix::filled(r, c, S::one()))
             }
             Op::Zeros => {
-                let (r, c) = self.dims(e.shape);
+                let (r, c) = self.build_dims(e.shape)?;
                 Ok(Matrix::zeros(r, c))
             }
             Op::Adjoint(k) => unsupported(format!(
@@ -1006,7 +1013,7 @@ impl<'a, S: Scalar> Ev<'a, S> {
         };
         let n = self.inst.dim(decl.range) as i64;
         let body = arg(&e.args, 0)?;
-        let (r, c) = self.dims(body.shape);
+        let (r, c) = self.build_dims(body.shape)?;
         let mut acc = Matrix::zeros(r, c);
         for v in 1..=n {
             self.idx.push((i, v));
@@ -1036,7 +1043,7 @@ impl<'a, S: Scalar> Ev<'a, S> {
     fn sum_range(&mut self, l: ir::LocalId, e: &Expr) -> R<Matrix<S>> {
         let (from, to) = self.range(e)?;
         let body = arg(&e.args, 2)?;
-        let (r, c) = self.dims(body.shape);
+        let (r, c) = self.build_dims(body.shape)?;
         let mut acc = Matrix::zeros(r, c);
         for t in from..=to {
             let x = self.with_int_local(l, t, body)?;
@@ -1064,7 +1071,7 @@ impl<'a, S: Scalar> Ev<'a, S> {
         match acc {
             Some(m) => Ok(m),
             None => {
-                let (r, c) = self.dims(body.shape);
+                let (r, c) = self.build_dims(body.shape)?;
                 if r != c {
                     return unsupported("empty product of non-square factors");
                 }

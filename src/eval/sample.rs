@@ -455,6 +455,20 @@ pub fn round_sig(x: f64, sig: i32) -> String {
     }
 }
 
+/// Largest value (in entries) drawn or built; fixed dimensions can be large
+/// enough that a dense value would not fit in memory.
+pub const MAX_ENTRIES: usize = 1_000_000;
+
+/// Err(Unsupported) for a value too large to build densely.
+pub fn check_size(rows: usize, cols: usize) -> Result<(), EvalError> {
+    match rows.checked_mul(cols) {
+        Some(n) if n <= MAX_ENTRIES => Ok(()),
+        _ => Err(EvalError::Unsupported(format!(
+            "a {rows}x{cols} value is too large to evaluate numerically"
+        ))),
+    }
+}
+
 /// One entry: small quarters (exact) or dyadic floats in [-2, 2].
 fn draw_entry(rng: &mut Rng, exact: bool, positive: bool) -> BigRational {
     if exact {
@@ -496,6 +510,7 @@ pub fn draw_matrix(
     attrs: &[Attr],
     exact: bool,
 ) -> Result<Matrix<BigRational>, EvalError> {
+    check_size(rows, cols)?;
     let has = |a: Attr| attrs.contains(&a);
     let positive = has(Attr::Positive);
     let square = rows == cols;
@@ -558,8 +573,13 @@ pub fn draw_matrix(
     )))
 }
 
-fn draw_fun(rng: &mut Rng, kind: &FunKind, dims: &dyn Fn(Shape) -> usize, exact: bool) -> FunInst {
-    match kind {
+fn draw_fun(
+    rng: &mut Rng,
+    kind: &FunKind,
+    dims: &dyn Fn(Shape) -> usize,
+    exact: bool,
+) -> Result<FunInst, EvalError> {
+    Ok(match kind {
         FunKind::Elementwise => {
             let negate = rng.int_in(0, 1) == 1;
             let (alo, ahi) = if exact { (0.25, 0.75) } else { (0.5, 1.5) };
@@ -580,6 +600,7 @@ fn draw_fun(rng: &mut Rng, kind: &FunKind, dims: &dyn Fn(Shape) -> usize, exact:
         FunKind::Map { from, to } => {
             let n_in = dims(*from);
             let n_out = dims(*to);
+            check_size(n_out.saturating_mul(n_in), n_in)?;
             let mut many = |n: usize, lo: f64, hi: f64| -> Vec<Coef> {
                 (0..n).map(|_| draw_coef(rng, exact, lo, hi)).collect()
             };
@@ -607,7 +628,7 @@ fn draw_fun(rng: &mut Rng, kind: &FunKind, dims: &dyn Fn(Shape) -> usize, exact:
                 q,
             }
         }
-    }
+    })
 }
 
 /// Draws an instance. Symbolic dims get small distinct sizes (2, 3, 4, ...
@@ -659,7 +680,7 @@ pub fn sample(prog: &Program, opts: &SampleOptions) -> Result<Instance, EvalErro
         prog.funs
             .iter()
             .map(|f| draw_fun(&mut rng, &f.kind, &dims, opts.exact))
-            .collect()
+            .collect::<Result<_, _>>()?
     };
     inst.funs = funs;
     for attempt in 0..MAX_TRIES {

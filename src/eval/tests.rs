@@ -1286,3 +1286,25 @@ fn derivatives_with_respect_to_sequence_elements() {
         Err(EvalError::Unsupported(_))
     ));
 }
+
+#[test]
+fn values_too_large_to_build_are_errors() {
+    let mut b = B::default();
+    let n = b.dim("n", Some(100_000));
+    b.var("W", mshape(n, n), &[]);
+    let r = sample(&b.p, &SampleOptions::default());
+    assert!(matches!(r, Err(EvalError::Unsupported(_))));
+    let mut b = B::default();
+    let n = b.dim("n", Some(100_000));
+    let inst = b.sample(0, 0, false);
+    let eye = node(Op::Eye, vec![], mshape(n, n));
+    assert!(matches!(
+        ev_f64(&b, &inst, &eye),
+        Err(EvalError::Unsupported(_))
+    ));
+    let ones = node(Op::Ones, vec![], vshape(n));
+    assert_eq!(
+        ev_f64(&b, &inst, &un(Op::Sum, ones, SC)).unwrap().data,
+        vec![1e5]
+    );
+}
