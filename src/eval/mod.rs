@@ -366,10 +366,12 @@ impl<'a, S: Scalar> Ev<'a, S> {
     /// `h = relu(z)` is 0 for every negative z, and stays 0 under
     /// perturbation), so it is evaluated with the kink conventions, as in
     /// exact arithmetic; a random point landing exactly on a kink is
-    /// improbable with dyadic draws.
+    /// improbable with dyadic draws. An exact zero that moves with the
+    /// input being differentiated (a non-zero derivative part) is a real
+    /// kink, though.
     fn kink(&self, diff: &S) -> R<()> {
         let d = diff.to_f64().abs();
-        if self.kink_tol > 0.0 && d != 0.0 && d < self.kink_tol {
+        if self.kink_tol > 0.0 && d < self.kink_tol && !diff.is_const_zero() {
             Err(EvalError::NearKink)
         } else {
             Ok(())

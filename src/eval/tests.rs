@@ -796,6 +796,20 @@ fn floats_singular_values_and_stable_softmax() {
     );
     assert_eq!(f(&structural), vec![0.0]);
     assert_eq!(f(&elem(ElemFn::Relu, num(0))), vec![0.0]);
+    // A zero that moves with the variable differentiated is a real kink.
+    let mut b = B::default();
+    let x = b.var("x", SC, &[]);
+    let mut inst = b.sample(0, 0, false);
+    inst.set_var(0, qm(1, 1, &qs(&[0])));
+    let d = node(Op::D, vec![elem(ElemFn::Relu, x.clone()), x.clone()], SC);
+    assert_eq!(ev_f64(&b, &inst, &d), Err(EvalError::NearKink));
+    assert_eq!(ev_exact(&b, &inst, &d).unwrap().data, qs(&[0]));
+    let d = node(
+        Op::D,
+        vec![elem(ElemFn::Relu, sub(x.clone(), x.clone())), x.clone()],
+        SC,
+    );
+    assert_eq!(ev_f64(&b, &inst, &d).unwrap().data, vec![0.0]);
 }
 
 #[test]
