@@ -11,6 +11,14 @@
 //!
 //! Sequences are memoised per (sequence, time) and recurrences are filled in
 //! increasing time order, so `h[1000]` costs linear time and bounded stack.
+//!
+//! Kinks follow the language's conventions (`relu'(0) = 0`, `step' = 0`,
+//! `abs'(0) = 0`). In floating point a kink argument within `kink_tol` of
+//! its kink (but not a structural exact zero) is reported as
+//! [`EvalError::NearKink`] so the caller can redraw the point; exact
+//! arithmetic passes `kink_tol = 0` and decides every comparison exactly.
+//! Named adjoints (`Op::Adjoint`) have no value here: the caller inlines
+//! their definitions first.
 
 pub mod linalg;
 pub mod sample;
