@@ -8,6 +8,8 @@
 //! [`represent`] answers Question 1 with an exact 1-D procedure, and
 //! [`diagnostics`] turns every stage's error into a source report.
 
+pub mod derive;
 pub mod ir;
+pub mod simplify;
 pub mod span;
 pub mod syntax;
