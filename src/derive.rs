@@ -1390,4 +1390,4 @@ fn elim(prog: &Program, e: &Expr, depth: usize) -> R<Expr> {
 #[cfg(test)]
 pub(crate) mod testkit;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

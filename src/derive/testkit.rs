@@ -389,7 +389,7 @@ pub fn eval_in(p: &Program, e: &Expr, env: &Env, locals: &HashMap<Op, f64>) -> M
             for t in ts {
                 let mut l2 = locals.clone();
                 l2.insert(Op::Local(*local), t as f64);
-                acc = acc * eval_in(p, &e.args[2], env, &l2);
+                acc *= eval_in(p, &e.args[2], env, &l2);
             }
             acc
         }
