@@ -154,7 +154,7 @@ fn build() -> Vec<Rw> {
         rw!("neg-neg"; "(neg (neg ?a))" => "?a"),
         rw!("neg-add"; "(neg (+ ?a ?b))" => "(+ (neg ?a) (neg ?b))"),
         rw!("neg-add-rev"; "(+ (neg ?a) (neg ?b))" => "(neg (+ ?a ?b))"),
-        rw!("add-zero"; "(+ ?a ?z)" => "?a" if cond("?z", |d| d.facts.zeros)),
+        rw!("add-zero"; "(+ ?a ?zr)" => "?a" if cond("?zr", |d| d.facts.zeros)),
         rw!("add-neg-self"; "(+ ?a (neg ?a))" => { MakeConst(Const::Zeros) }),
         // ---- matrix products: associative, distributive, NOT commutative
         rw!("mul-assoc"; "(* (* ?a ?b) ?c)" => "(* ?a (* ?b ?c))"),
@@ -234,7 +234,7 @@ fn build() -> Vec<Rw> {
         rw!("sum-as-inner"; "(sum (.* ?a ?b))" => "(* (T ?a) ?b)" if columns("?a", "?b")),
         // ---- structure
         rw!("diag-mul-vec"; "(* (diag ?a) ?b)" => "(.* ?a ?b)" if cond("?b", |d| d.shape.is_column())),
-        rw!("relu-indicator"; "(ind> (relu ?z) ?o)" => "(ind> ?z ?o)" if cond("?o", |d| d.facts.zeros)),
+        rw!("relu-indicator"; "(ind> (relu ?x) ?zr)" => "(ind> ?x ?zr)" if cond("?zr", |d| d.facts.zeros)),
         rw!("log-exp"; "(log (exp ?a))" => "?a"),
         rw!("exp-log"; "(exp (log ?a))" => "?a" if cond("?a", |d| d.facts.positive)),
     ];
