@@ -342,6 +342,8 @@ struct Graph<'p> {
     prog: &'p Program,
     /// The variable (everything upstream of it is fixed).
     wrt: Key,
+    /// Further variables of a shared backward pass (all independent variables).
+    also: Vec<Key>,
     bodies: HashMap<Key, Option<Expr>>,
     deps: HashMap<Key, bool>,
     span: Span,
@@ -352,10 +354,15 @@ impl<'p> Graph<'p> {
         Graph {
             prog,
             wrt,
+            also: Vec::new(),
             bodies: HashMap::new(),
             deps: HashMap::new(),
             span,
         }
+    }
+
+    fn is_wrt(&self, k: Key) -> bool {
+        k == self.wrt || self.also.contains(&k)
     }
 
     /// Inlines let-function calls, unrolls concrete sums/products and makes
@@ -467,7 +474,11 @@ impl<'p> Graph<'p> {
                         .pieces
                         .iter()
                         .any(|p| matches!(p, ir::SeqPiece::Defined { .. }));
-                    if defined || matches!(self.wrt, Key::Seq(w, _) if w == *s) {
+                    if defined
+                        || std::iter::once(&self.wrt)
+                            .chain(&self.also)
+                            .any(|k| matches!(k, Key::Seq(w, _) if w == s))
+                    {
                         return err(
                             e.span,
                             format!(
@@ -548,7 +559,7 @@ impl<'p> Graph<'p> {
 
     /// Does the value of node `k` change with the variable?
     fn key_depends(&mut self, k: Key, depth: usize) -> R<bool> {
-        if k == self.wrt {
+        if self.is_wrt(k) {
             return Ok(true);
         }
         if let Some(d) = self.deps.get(&k) {
@@ -602,7 +613,7 @@ impl<'p> Graph<'p> {
                 continue;
             }
             stack.push((k, true));
-            if k == self.wrt {
+            if self.is_wrt(k) {
                 continue;
             }
             if let Some(b) = self.body(k)? {
@@ -670,7 +681,7 @@ impl Reverse<'_, '_> {
             return Ok(Some(e.args[0].clone()));
         }
         if let Some(k @ Key::Let(_)) = self.g.key_of(e)?
-            && k != self.g.wrt
+            && !self.g.is_wrt(k)
             && let Some(b) = self.g.body(k)?
             && b.op == Op::Softmax
         {
@@ -1385,6 +1396,195 @@ fn elim(prog: &Program, e: &Expr, depth: usize) -> R<Expr> {
         .map(|a| elim(prog, a, depth + 1))
         .collect::<R<Vec<_>>>()?;
     Ok(Expr::new(e.op.clone(), args, e.shape, e.span))
+}
+
+// ---------------------------------------------------------------- backward pass
+
+/// The backward pass for `derive J wrt X1, X2, …`: reverse mode over the let-DAG, written as a
+/// lecture writes it. Adjoints used more than once are named δ1, δ2, … in backward order and
+/// referenced by `Op::Adjoint(k)` (index into `adjoints`).
+#[derive(Clone, Debug)]
+pub struct BackwardPass {
+    pub adjoints: Vec<(String, Expr)>,
+    pub results: Vec<Expr>,
+    pub budget_hit: bool,
+}
+
+impl BackwardPass {
+    /// Inlines the Adjoint references of `e` (for numeric checks).
+    pub fn expand(&self, e: &Expr) -> Expr {
+        let mut memo: Vec<Option<Expr>> = vec![None; self.adjoints.len()];
+        self.expand_memo(e, &mut memo, 0)
+    }
+
+    fn expand_memo(&self, e: &Expr, memo: &mut Vec<Option<Expr>>, depth: usize) -> Expr {
+        if let Op::Adjoint(k) = e.op
+            && k < self.adjoints.len()
+            && depth < MAX_DEPTH
+        {
+            if let Some(x) = &memo[k] {
+                return x.clone();
+            }
+            let x = self.expand_memo(&self.adjoints[k].1, memo, depth + 1);
+            memo[k] = Some(x.clone());
+            return x;
+        }
+        if !e.any(&|n| matches!(n.op, Op::Adjoint(_))) {
+            return e.clone();
+        }
+        let args = e
+            .args
+            .iter()
+            .map(|a| self.expand_memo(a, memo, depth + 1))
+            .collect();
+        Expr::new(e.op.clone(), args, e.shape, e.span)
+    }
+}
+
+/// Whether egg can improve `e`: a plain product of names, transposes, Hadamard
+/// factors and indicators is already in lecture form, and skipping it keeps a
+/// deep network's backward pass linear.
+fn worth_simplifying(e: &Expr) -> bool {
+    e.any(&|n| match n.op {
+        Op::Neg | Op::Sum | Op::Scale | Op::HadDiv | Op::Div | Op::Eye | Op::Add => true,
+        Op::Transpose => !n.args[0].args.is_empty() && !matches!(n.args[0].op, Op::SeqAt(_)),
+        Op::Num(_) => !is_num(n, 0),
+        _ => false,
+    })
+}
+
+fn simplify_local(prog: &Program, e: Expr, names: &[String], hit: &mut bool) -> Expr {
+    if !worth_simplifying(&e) {
+        return e;
+    }
+    let s = crate::simplify::simplify_named(prog, &e, &crate::simplify::Budget::default(), names);
+    *hit |= s.budget_hit;
+    s.expr
+}
+
+fn subst_adjoints(e: &Expr, map: &[Result<usize, Expr>]) -> Expr {
+    if let Op::Adjoint(k) = e.op {
+        return match &map[k] {
+            Ok(j) => Expr::leaf(Op::Adjoint(*j), e.shape, e.span),
+            Err(x) => x.clone(),
+        };
+    }
+    if !e.any(&|n| matches!(n.op, Op::Adjoint(_))) {
+        return e.clone();
+    }
+    Expr::new(
+        e.op.clone(),
+        e.args.iter().map(|a| subst_adjoints(a, map)).collect(),
+        e.shape,
+        e.span,
+    )
+}
+
+fn count_adjoints(e: &Expr, counts: &mut [usize]) {
+    e.walk(&mut |n| {
+        if let Op::Adjoint(k) = n.op {
+            counts[k] += 1;
+        }
+    });
+}
+
+pub fn backward_pass(prog: &Program, f: &Expr, wrts: &[Expr]) -> Result<BackwardPass, DeriveError> {
+    let span = f.span;
+    let f = eliminate_derivatives(prog, f)?;
+    if !f.shape.is_scalar() {
+        return err(span, "derive … wrt needs a scalar function");
+    }
+    let mut keys = Vec::new();
+    for w in wrts {
+        let (k, comp) = wrt_key(prog, w)?;
+        if !comp.is_empty() || !matches!(k, Key::Var(_)) {
+            // One wrt is an intermediate node: each gradient is its own pass.
+            let mut hit = false;
+            let mut results = Vec::new();
+            for w in wrts {
+                let g = grad(prog, &f, w, w.span)?;
+                results.push(simplify_local(prog, g, &[], &mut hit));
+            }
+            return Ok(BackwardPass {
+                adjoints: vec![],
+                results,
+                budget_hit: hit,
+            });
+        }
+        keys.push(k);
+    }
+    let Some(&first) = keys.first() else {
+        return Ok(BackwardPass {
+            adjoints: vec![],
+            results: vec![],
+            budget_hit: false,
+        });
+    };
+    let mut g = Graph::new(prog, first, span);
+    g.also = keys[1..].to_vec();
+    let fe = g.expand(&f, 0)?;
+    let order = g.topo(&fe)?;
+    let mut r = Reverse {
+        g: &mut g,
+        adj: HashMap::new(),
+    };
+    r.bp(&fe, &fe, num(1, span), 0)?;
+    // Tentative adjoints, one per processed node; names are decided at the end.
+    let mut defs: Vec<Expr> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut hit = false;
+    for k in order.iter().rev() {
+        if keys.contains(k) {
+            continue;
+        }
+        let Some(a) = r.adj.remove(k) else { continue };
+        let Some(body) = r.g.body(*k)? else { continue };
+        let a = simplify_local(prog, a, &names, &mut hit);
+        let handle = if a.args.is_empty() {
+            // A name or a constant is clearer inline.
+            a
+        } else {
+            defs.push(a.clone());
+            names.push(format!("δ{}", defs.len()));
+            Expr::leaf(Op::Adjoint(defs.len() - 1), a.shape, span)
+        };
+        let val = r.g.key_expr(*k);
+        r.bp(&body, &val, handle, 0)?;
+    }
+    let mut results = Vec::new();
+    for (k, w) in keys.iter().zip(wrts) {
+        let res = match r.adj.remove(k) {
+            Some(a) => simplify_local(prog, a, &names, &mut hit),
+            None => zeros(w.shape, span),
+        };
+        results.push(res);
+    }
+    // Name the adjoints used more than once; inline the others, in backward
+    // order so an inlined adjoint's own references are already resolved.
+    let mut counts = vec![0usize; defs.len()];
+    for d in &defs {
+        count_adjoints(d, &mut counts);
+    }
+    for x in &results {
+        count_adjoints(x, &mut counts);
+    }
+    let mut map: Vec<Result<usize, Expr>> = Vec::with_capacity(defs.len());
+    let mut adjoints = Vec::new();
+    for (i, d) in defs.iter().enumerate() {
+        let d = subst_adjoints(d, &map);
+        if counts[i] > 1 {
+            adjoints.push((format!("δ{}", adjoints.len() + 1), d));
+            map.push(Ok(adjoints.len() - 1));
+        } else {
+            map.push(Err(d));
+        }
+    }
+    let results = results.iter().map(|x| subst_adjoints(x, &map)).collect();
+    Ok(BackwardPass {
+        adjoints,
+        results,
+        budget_hit: hit,
+    })
 }
 
 #[cfg(test)]

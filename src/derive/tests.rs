@@ -443,3 +443,96 @@ fn deep_nesting_is_an_error_not_a_crash() {
         .unwrap();
     assert!(r.is_err());
 }
+
+#[test]
+fn q3_backward_pass_names_the_shared_adjoints() {
+    let (b, v) = q3();
+    let show = |e: &Expr| crate::simplify::tests::show(&b.p, e);
+    let bp = backward_pass(&b.p, &v[0], &v[1..5]).unwrap();
+    assert!(!bp.budget_hit);
+    let adj: Vec<(String, String)> = bp
+        .adjoints
+        .iter()
+        .map(|(n, e)| (n.clone(), show(e)))
+        .collect();
+    assert_eq!(
+        adj,
+        vec![
+            ("δ1".to_string(), "(yhat - y)".to_string()),
+            ("δ2".to_string(), "((Uᵀ δ1) ∘ 1{h > 0})".to_string()),
+        ]
+    );
+    let res: Vec<String> = bp.results.iter().map(show).collect();
+    assert_eq!(res, vec!["δ1", "(δ1 hᵀ)", "δ2", "(δ2 xᵀ)"]);
+    // expanded results agree with finite differences
+    for (r, w) in bp.results.iter().zip(&v[1..5]) {
+        let Op::Var(vid) = w.op else { panic!() };
+        let env = sample(&b.p, &mut Rng(99));
+        let got = eval(&b.p, &bp.expand(r), &env);
+        assert!(close(&got, &fd_grad(&b.p, &v[0], vid, &env), 1e-4));
+    }
+}
+
+#[test]
+fn backward_pass_through_a_recurrence_and_a_single_wrt() {
+    let (b, loss, u, w, _) = rnn(Some(3));
+    let bp = backward_pass(&b.p, &loss, &[u.clone(), w.clone()]).unwrap();
+    for (r, x) in bp.results.iter().zip([&u, &w]) {
+        let Op::Var(vid) = x.op else { panic!() };
+        let env = sample(&b.p, &mut Rng(3));
+        let got = eval(&b.p, &bp.expand(r), &env);
+        assert!(close(&got, &fd_grad(&b.p, &loss, vid, &env), 1e-4));
+    }
+    let (b, v) = q3();
+    let one = backward_pass(&b.p, &v[0], &v[1..2]).unwrap();
+    assert!(one.adjoints.is_empty(), "a single use is inlined");
+    assert_eq!(
+        crate::simplify::tests::show(&b.p, &one.results[0]),
+        "(yhat - y)"
+    );
+}
+
+/// An L-layer tanh MLP: h_i = tanh(W_i h_{i-1}), J = sum(h_L).
+fn mlp(layers: usize) -> (B, Expr, Vec<Expr>) {
+    let mut b = B::default();
+    let n = b.dim("n", 3);
+    let x = b.var("x", Shape::vector(n), vec![]);
+    let mut h = x;
+    let mut ws = Vec::new();
+    for i in 0..layers {
+        let w = b.var(&format!("W{i}"), Shape::new(n, n), vec![]);
+        let z = b.let_(&format!("z{i}"), mul(w.clone(), h));
+        h = b.let_(&format!("h{i}"), ef(ElemFn::Tanh, z));
+        ws.push(w);
+    }
+    let j = b.let_("J", op1(Op::Sum, h));
+    (b, j, ws)
+}
+
+#[test]
+fn deep_network_backward_pass_is_linear_and_correct() {
+    let (b, j, ws) = mlp(3);
+    let bp = backward_pass(&b.p, &j, &ws).unwrap();
+    for (r, w) in bp.results.iter().zip(&ws) {
+        let Op::Var(vid) = w.op else { panic!() };
+        let env = sample(&b.p, &mut Rng(11));
+        assert!(close(
+            &eval(&b.p, &bp.expand(r), &env),
+            &fd_grad(&b.p, &j, vid, &env),
+            1e-4
+        ));
+    }
+    let time = |l: usize| {
+        let (b, j, ws) = mlp(l);
+        let t = std::time::Instant::now();
+        let bp = backward_pass(&b.p, &j, &ws).unwrap();
+        assert_eq!(bp.results.len(), l);
+        t.elapsed()
+    };
+    let (t1, t4) = (time(100), time(400));
+    // linear growth: 4× the layers may not cost much more than 4× the time
+    assert!(
+        t4 < t1 * 10 + std::time::Duration::from_millis(50),
+        "{t1:?} vs {t4:?}"
+    );
+}

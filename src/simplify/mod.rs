@@ -260,4 +260,4 @@ pub fn prove_equal(prog: &Program, a: &ir::Expr, b: &ir::Expr, budget: &Budget) 
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
