@@ -536,3 +536,29 @@ fn deep_network_backward_pass_is_linear_and_correct() {
         "{t1:?} vs {t4:?}"
     );
 }
+
+/// Timing probe for release builds: `cargo test --release --lib timing -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn timing() {
+    let (b, v) = q3();
+    let t = std::time::Instant::now();
+    let n = 50;
+    for _ in 0..n {
+        let bp = backward_pass(&b.p, &v[0], &v[1..5]).unwrap();
+        assert_eq!(bp.adjoints.len(), 2);
+    }
+    println!("q3 backward pass: {:?}", t.elapsed() / n);
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        for w in &v[1..5] {
+            let g = differentiate(&b.p, &d2(Op::Grad, v[0].clone(), w.clone())).unwrap();
+            crate::simplify::simplify(&b.p, &g, &Default::default());
+        }
+    }
+    println!("q3 four grads + simplify: {:?}", t.elapsed() / n);
+    let (b, j, ws) = mlp(1000);
+    let t = std::time::Instant::now();
+    backward_pass(&b.p, &j, &ws).unwrap();
+    println!("mlp 1000: {:?}", t.elapsed());
+}
