@@ -1,3 +1,1033 @@
-//! Text → AST: the pest grammar in `grammar/gradproof.pest` and its lowering.
+//! Text → AST: splits a file into logical statements, parses each with the
+//! pest grammar in `grammar/gradproof.pest`, and lowers the parse tree to
+//! [`ast`] in `lower`. Owns every syntax error and the bounds that keep
+//! hostile input (deep nesting, huge operator chains) from overflowing the
+//! stack here or in later passes.
 
 pub mod ast;
+mod lower;
+
+use crate::span::Span;
+use pest::Parser as _;
+
+/// The pest parser; kept private so that `Rule` is not part of the API.
+mod grammar {
+    #[derive(pest_derive::Parser)]
+    #[grammar = "../grammar/gradproof.pest"]
+    pub(super) struct GradParser;
+}
+use grammar::{GradParser, Rule};
+
+/// Brackets may nest at most this deep. Checked before pest sees the text,
+/// because pest (and every later pass) recurses once per level.
+pub(crate) const MAX_NESTING: usize = 64;
+
+/// A statement may be at most this long. Real statements are a line or
+/// two; the cap keeps parse time on hostile input (a megabyte-long line, a
+/// sum of 10^5 terms) in milliseconds.
+pub(crate) const MAX_STATEMENT_BYTES: usize = 16 * 1024;
+
+/// A syntax error: what went wrong and where. `message` says what to do, e.g.
+/// "expected an expression after `=`", "unclosed `(`", "`1{…}` needs a comparison such as `1{h > 0}`".
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    pub span: Span,
+    pub message: String,
+    pub label: String,
+}
+
+impl SyntaxError {
+    pub(crate) fn new(span: Span, message: impl Into<String>, label: impl Into<String>) -> Self {
+        SyntaxError {
+            span,
+            message: message.into(),
+            label: label.into(),
+        }
+    }
+}
+
+/// Parses a whole file (already valid UTF-8). Returns all statements or the errors found
+/// (report every statement that fails, not only the first: statements are independent).
+pub fn parse(src: &str) -> Result<ast::File, Vec<SyntaxError>> {
+    let (chunks, mut errors) = split(src);
+    let mut stmts = Vec::new();
+    for chunk in chunks.iter().filter(|c| !c.failed) {
+        match parse_chunk(src, chunk) {
+            Ok(stmt) => stmts.push(stmt),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(ast::File { stmts })
+    } else {
+        errors.sort_by_key(|e| (e.span.start, e.span.end));
+        Err(errors)
+    }
+}
+
+/// The words that start a statement, in the order the docs list them.
+const STATEMENT_KEYWORDS: [&str; 10] = [
+    "dim",
+    "var",
+    "assume",
+    "let",
+    "fun",
+    "idx",
+    "derive",
+    "show",
+    "claim",
+    "represent",
+];
+
+/// One logical statement: a byte range of the file, continuation lines and
+/// interior comments included, trailing comment excluded.
+#[derive(Debug)]
+struct Chunk {
+    start: usize,
+    end: usize,
+    /// A bracket error was already reported; do not parse it.
+    failed: bool,
+}
+
+fn is_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\u{A0}' | '\u{FEFF}')
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// The leading word of `s` (letters, digits, `_`).
+fn first_word(s: &str) -> &str {
+    let end = s.find(|c: char| !is_word_char(c)).unwrap_or(s.len());
+    &s[..end]
+}
+
+/// Whether a line (already without its indentation) starts a statement:
+/// a statement keyword followed by a space. Used to recover from an
+/// unclosed bracket without swallowing the rest of the file.
+fn starts_statement(line: &str) -> bool {
+    let w = first_word(line);
+    STATEMENT_KEYWORDS.contains(&w) && line[w.len()..].starts_with(|c: char| is_blank(c))
+}
+
+fn closer_of(open: char) -> char {
+    match open {
+        '(' => ')',
+        '[' => ']',
+        _ => '}',
+    }
+}
+
+/// The pre-pass: splits `src` into statements (tracking bracket depth,
+/// comments and `=` chain lines) and reports bracket errors, which pest
+/// would otherwise describe poorly (and, for deep nesting, recursively).
+fn split(src: &str) -> (Vec<Chunk>, Vec<SyntaxError>) {
+    let mut chunks: Vec<Chunk> = Vec::new();
+    let mut errors = Vec::new();
+    // Open brackets of the current statement: the character and its offset.
+    let mut stack: Vec<(char, usize)> = Vec::new();
+    let mut line_start = 0;
+    for line in src.split_inclusive('\n') {
+        let this_start = line_start;
+        line_start += line.len();
+        let body = line.trim_end_matches('\n');
+        let indent = body.len() - body.trim_start_matches(is_blank).len();
+        let text = &body[indent..];
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        let begin = this_start + indent;
+        let continues_chain = text.starts_with('=');
+        if !stack.is_empty() && !continues_chain && starts_statement(text) {
+            // A bracket is still open but this line clearly starts a new
+            // statement: report the opener and carry on from here.
+            let (open, at) = *stack.last().expect("stack is not empty");
+            if let Some(c) = chunks.last_mut() {
+                if !c.failed {
+                    errors.push(unclosed(open, at));
+                }
+                c.failed = true;
+            }
+            stack.clear();
+        }
+        if stack.is_empty() {
+            let prev_is_claim = chunks
+                .last()
+                .is_some_and(|c| first_word(&src[c.start..c.end]) == "claim");
+            if continues_chain && !prev_is_claim {
+                let span = Span::new(begin, begin + 1);
+                let message = if chunks.is_empty() {
+                    "a line starting with `=` continues a claim chain, but there is no `claim` before it"
+                } else {
+                    "a line starting with `=` continues a claim chain, but the statement before it is not a `claim`"
+                };
+                errors.push(SyntaxError::new(span, message, "no `claim` to continue"));
+                // Keep it as its own (failed) chunk so its brackets are still tracked.
+                chunks.push(Chunk {
+                    start: begin,
+                    end: begin,
+                    failed: true,
+                });
+            } else if !continues_chain {
+                chunks.push(Chunk {
+                    start: begin,
+                    end: begin,
+                    failed: false,
+                });
+            }
+        }
+        let chunk = chunks.last_mut().expect("a chunk was started above");
+        let mut content_end = begin;
+        for (i, c) in text.char_indices() {
+            let at = begin + i;
+            match c {
+                '#' => break,
+                '(' | '[' | '{' => {
+                    stack.push((c, at));
+                    if stack.len() > MAX_NESTING && !chunk.failed {
+                        chunk.failed = true;
+                        errors.push(SyntaxError::new(
+                            Span::new(at, at + 1),
+                            format!(
+                                "brackets nest deeper than {MAX_NESTING} levels; name inner parts with `let`"
+                            ),
+                            format!("nesting deeper than {MAX_NESTING} levels"),
+                        ));
+                    }
+                }
+                ')' | ']' | '}' => match stack.pop() {
+                    None => {
+                        if !chunk.failed {
+                            chunk.failed = true;
+                            errors.push(SyntaxError::new(
+                                Span::new(at, at + 1),
+                                format!("unmatched `{c}`: there is no opening bracket before it"),
+                                "unmatched",
+                            ));
+                        }
+                    }
+                    Some((open, open_at)) if closer_of(open) != c => {
+                        if !chunk.failed {
+                            chunk.failed = true;
+                            let (line, col) = Span::new(open_at, open_at).line_col(src);
+                            errors.push(SyntaxError::new(
+                                Span::new(at, at + 1),
+                                format!(
+                                    "`{c}` does not match the `{open}` opened at line {line}, column {col}; expected `{}`",
+                                    closer_of(open)
+                                ),
+                                format!("expected `{}`", closer_of(open)),
+                            ));
+                        }
+                    }
+                    Some(_) => {}
+                },
+                _ => {}
+            }
+            if !is_blank(c) {
+                content_end = at + c.len_utf8();
+            }
+        }
+        chunk.end = chunk.end.max(content_end);
+    }
+    if let Some(&(open, at)) = stack.last()
+        && let Some(c) = chunks.last_mut()
+    {
+        if !c.failed {
+            errors.push(unclosed(open, at));
+        }
+        c.failed = true;
+    }
+    (chunks, errors)
+}
+
+fn unclosed(open: char, at: usize) -> SyntaxError {
+    SyntaxError::new(
+        Span::new(at, at + open.len_utf8()),
+        format!("unclosed `{open}`: add `{}` to close it", closer_of(open)),
+        "opened here and never closed",
+    )
+}
+
+/// Parses one statement with the rule its first word selects.
+fn parse_chunk(src: &str, chunk: &Chunk) -> Result<ast::Stmt, SyntaxError> {
+    let text = &src[chunk.start..chunk.end];
+    let word = first_word(text);
+    if text.len() > MAX_STATEMENT_BYTES {
+        let first = text.chars().next().map_or(0, char::len_utf8);
+        let at = chunk.start + word.len().max(first);
+        return Err(SyntaxError::new(
+            Span::new(chunk.start, at),
+            format!(
+                "this statement is {} bytes long, more than the {MAX_STATEMENT_BYTES} allowed; split it into named parts with `let`",
+                text.len()
+            ),
+            "statement too long",
+        ));
+    }
+    let rule = match word {
+        "dim" => Rule::dim_stmt,
+        "var" => Rule::var_stmt,
+        "assume" => Rule::assume_stmt,
+        "let" => Rule::let_stmt,
+        "fun" => Rule::fun_stmt,
+        "idx" => Rule::idx_stmt,
+        "derive" => Rule::derive_stmt,
+        "show" => Rule::show_stmt,
+        "claim" => Rule::claim_stmt,
+        "represent" => Rule::represent_stmt,
+        _ => return Err(not_a_statement(text, chunk.start)),
+    };
+    let span = Span::new(chunk.start, chunk.end);
+    match GradParser::parse(rule, text) {
+        Ok(mut pairs) => {
+            let pair = pairs.next().expect("a successful parse yields its rule");
+            lower::statement(pair, chunk.start, span)
+        }
+        Err(e) => Err(lower::pest_error(&e, text, chunk.start)),
+    }
+}
+
+fn not_a_statement(text: &str, offset: usize) -> SyntaxError {
+    let word = first_word(text);
+    let shown = if word.is_empty() {
+        text.chars().next().map(String::from).unwrap_or_default()
+    } else {
+        word.to_string()
+    };
+    let span = Span::new(offset, offset + shown.len().max(1));
+    let rest = text[word.len()..].trim_start_matches(is_blank);
+    let hint = if !word.is_empty() && rest.starts_with('=') {
+        format!("; to define `{word}` write `let {word} = …`")
+    } else {
+        String::new()
+    };
+    SyntaxError::new(
+        span,
+        format!(
+            "`{}` does not start a statement: a statement begins with {}{hint}",
+            lower::clip(&shown),
+            "dim, var, assume, let, fun, idx, derive, show, claim or represent"
+        ),
+        "expected a statement keyword",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ast::*;
+    use super::*;
+    use num_bigint::BigInt;
+    use num_rational::BigRational;
+    use std::time::{Duration, Instant};
+
+    fn stmts(src: &str) -> Vec<Stmt> {
+        match parse(src) {
+            Ok(f) => f.stmts,
+            Err(es) => panic!("unexpected errors for {src:?}: {es:#?}"),
+        }
+    }
+
+    fn errors(src: &str) -> Vec<SyntaxError> {
+        parse(src).expect_err("expected a syntax error")
+    }
+
+    /// The expression of a single `show` statement.
+    fn show(e: &str) -> Expr {
+        let mut s = stmts(&format!("show {e}"));
+        assert_eq!(s.len(), 1);
+        match s.remove(0).kind {
+            StmtKind::Show(e) => e,
+            k => panic!("not a show: {k:?}"),
+        }
+    }
+
+    /// A compact, span-free rendering of an expression, so shape assertions
+    /// read like the source.
+    fn sexp(e: &Expr) -> String {
+        match &e.node {
+            ExprKind::Num(r) => r.to_string(),
+            ExprKind::Name(n) => n.clone(),
+            ExprKind::Index { base, indices } => {
+                format!("(idx {} {})", sexp(base), list(indices))
+            }
+            ExprKind::Call { func, prime, args } => {
+                format!(
+                    "({}{} {})",
+                    func.node,
+                    if *prime { "'" } else { "" },
+                    list(args)
+                )
+            }
+            ExprKind::Bound {
+                kind,
+                var,
+                range,
+                body,
+            } => {
+                let k = match kind {
+                    BoundKind::Sum => "sum",
+                    BoundKind::Prod => "prod",
+                };
+                let r = match range {
+                    BoundRange::Idx => String::new(),
+                    BoundRange::Ints { from, to, downto } => format!(
+                        " {} {} {}",
+                        sexp(from),
+                        if *downto { "downto" } else { ".." },
+                        sexp(to)
+                    ),
+                };
+                format!("({k} {}{r} {})", var.node, sexp(body))
+            }
+            ExprKind::Neg(a) => format!("(neg {})", sexp(a)),
+            ExprKind::Binary { op, lhs, rhs } => {
+                let o = match op {
+                    BinOp::Add => "+",
+                    BinOp::Sub => "-",
+                    BinOp::Mul => "*",
+                    BinOp::Hadamard => ".*",
+                    BinOp::HadDiv => "./",
+                    BinOp::Div => "/",
+                };
+                format!("({o} {} {})", sexp(lhs), sexp(rhs))
+            }
+            ExprKind::Pow {
+                base,
+                exp,
+                elementwise,
+            } => format!(
+                "({} {} {})",
+                if *elementwise { ".^" } else { "^" },
+                sexp(base),
+                sexp(exp)
+            ),
+            ExprKind::Transpose(a) => format!("(T {})", sexp(a)),
+            ExprKind::Vector(v) => format!("[{}]", list(v)),
+            ExprKind::Matrix(rows) => format!(
+                "[{}]",
+                rows.iter()
+                    .map(|r| format!("[{}]", list(r)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            ExprKind::Indicator { lhs, op, rhs } => {
+                format!("(1 {} {} {})", sexp(lhs), op.symbol(), sexp(rhs))
+            }
+        }
+    }
+
+    fn list(v: &[Expr]) -> String {
+        v.iter().map(sexp).collect::<Vec<_>>().join(" ")
+    }
+
+    fn shape(e: &str) -> String {
+        sexp(&show(e))
+    }
+
+    fn rat(n: i64, d: i64) -> BigRational {
+        BigRational::new(BigInt::from(n), BigInt::from(d))
+    }
+
+    /// Runs `f` on a thread with the default 2 MB stack, within `limit`.
+    const STACK: usize = 2 * 1024 * 1024;
+    fn bounded<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let start = Instant::now();
+        let out = std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .expect("no stack overflow or panic");
+        assert!(start.elapsed() < limit, "took {:?}", start.elapsed());
+        out
+    }
+
+    // ------------------------------------------------------------ examples
+
+    fn example(name: &str) -> Vec<Stmt> {
+        let path = format!(
+            "{}/../../shared/examples/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let path = if std::path::Path::new(&path).exists() {
+            path
+        } else {
+            format!("/work/shared/examples/{name}")
+        };
+        stmts(&std::fs::read_to_string(path).expect("example file"))
+    }
+
+    fn kinds(s: &[Stmt]) -> String {
+        s.iter()
+            .map(|s| match &s.kind {
+                StmtKind::Dim(_) => "dim",
+                StmtKind::Var { .. } => "var",
+                StmtKind::Assume { .. } => "assume",
+                StmtKind::Let { .. } => "let",
+                StmtKind::Fun { .. } => "fun",
+                StmtKind::Idx { .. } => "idx",
+                StmtKind::Derive(_) => "derive",
+                StmtKind::Show(_) => "show",
+                StmtKind::Claim(_) => "claim",
+                StmtKind::Represent { .. } => "represent",
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn example_q1() {
+        let s = example("q1_step_activation.grad");
+        assert_eq!(
+            kinds(&s),
+            "var represent represent represent represent represent represent represent var assume let claim"
+        );
+        let StmtKind::Represent { target, activation } = &s[4].kind else {
+            panic!()
+        };
+        assert_eq!(activation.node, "step");
+        assert_eq!(
+            sexp(target),
+            "(- (* (1 0 <= x) (1 x < 2)) (* 3 (1 x >= 5)))"
+        );
+        let StmtKind::Let { form, value, .. } = &s[10].kind else {
+            panic!()
+        };
+        assert!(matches!(form, LetForm::Function(p) if p.len() == 1));
+        assert_eq!(
+            sexp(value),
+            "(+ (* (neg c) (step (- u b))) (* c (step (- u a))))"
+        );
+    }
+
+    #[test]
+    fn example_q2() {
+        let s = example("q2_relu_xor.grad");
+        assert_eq!(
+            kinds(&s),
+            "let let let let let claim claim claim claim claim"
+        );
+        let StmtKind::Let { value, .. } = &s[0].kind else {
+            panic!()
+        };
+        assert_eq!(sexp(value), "[[1 1] [-1 -1]]");
+        let StmtKind::Claim(c) = &s[9].kind else {
+            panic!()
+        };
+        assert!(c.expect_refuted.is_some());
+        assert_eq!(sexp(&c.first), "(* (T w2) (relu (* W1 [1 1])))");
+    }
+
+    #[test]
+    fn example_q3() {
+        let s = example("q3_backprop.grad");
+        assert_eq!(s.len(), 23);
+        let StmtKind::Derive(DeriveSpec::Wrt { f, wrt }) = &s[12].kind else {
+            panic!("{:?}", s[12].kind)
+        };
+        assert_eq!(sexp(f), "J");
+        assert_eq!(list(wrt), "b2 U b1 W");
+        let StmtKind::Let { value, .. } = &s[14].kind else {
+            panic!()
+        };
+        assert_eq!(sexp(value), "(.* (* (T U) delta1) (1 h > 0))");
+    }
+
+    #[test]
+    fn example_softmax_chains() {
+        let s = example("q3_softmax_derivation.grad");
+        assert_eq!(s.len(), 11);
+        let StmtKind::Claim(chain) = &s[9].kind else {
+            panic!()
+        };
+        assert_eq!(chain.steps.len(), 4);
+        assert_eq!(sexp(&chain.steps[3].rhs), "(- yhat y)");
+        let StmtKind::Claim(wrong) = &s[10].kind else {
+            panic!()
+        };
+        assert_eq!(wrong.steps.len(), 3);
+        assert!(wrong.expect_refuted.is_some());
+        assert_eq!(
+            sexp(&wrong.steps[0].rhs),
+            "(sum j (* (neg (/ (idx y j) (idx yhat j))) (d (idx yhat j) (idx z i))))"
+        );
+        assert_eq!(sexp(&wrong.steps[2].rhs), "(^ (idx yhat i) 2)");
+    }
+
+    #[test]
+    fn example_rnn() {
+        let s = example("rnn_bptt.grad");
+        assert_eq!(s.len(), 18);
+        let StmtKind::Var { items, .. } = &s[4].kind else {
+            panic!()
+        };
+        assert!(matches!(&items[0].seq, Some(SeqIndex::At(n)) if n.node == BigInt::from(0)));
+        let StmtKind::Let { form, guard, .. } = &s[8].kind else {
+            panic!()
+        };
+        assert!(matches!(form, LetForm::Indexed(t) if t.node == "t"));
+        let g = guard.as_ref().expect("a guard");
+        assert_eq!((g.var.node.as_str(), g.op.node), ("t", CmpOp::Ge));
+        let StmtKind::Claim(c) = &s[12].kind else {
+            panic!()
+        };
+        assert_eq!(
+            sexp(&c.steps[0].rhs),
+            "(sum t 1 .. T (* (* (* (idx D (- t 1)) (prod k t .. (- T 1) (* (T U) (idx D k)))) (grad loss (idx h T))) (T (idx h (- t 1)))))"
+        );
+        let StmtKind::Claim(c) = &s[15].kind else {
+            panic!()
+        };
+        assert_eq!(c.steps[0].rel.node, Rel::Cmp(CmpOp::Ge));
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    #[test]
+    fn juxtaposition_index_and_subtraction() {
+        assert_eq!(shape("W [1, 1]"), "(* W [1 1])");
+        assert_eq!(shape("W[1, 1]"), "(idx W 1 1)");
+        assert_eq!(shape("a - b"), "(- a b)");
+        assert_eq!(shape("a -b"), "(- a b)");
+        assert_eq!(shape("a * -b"), "(* a (neg b))");
+        assert_eq!(shape("2 x^2"), "(* 2 (^ x 2))");
+        assert_eq!(shape("-a^2"), "(neg (^ a 2))");
+        assert_eq!(shape("a + b c - d / e"), "(- (+ a (* b c)) (/ d e))");
+        assert_eq!(shape("x^T y"), "(* (T x) y)");
+        assert_eq!(shape("d h^T"), "(* d (T h))");
+        assert_eq!(shape("(-c) step(u - b)"), "(* (neg c) (step (- u b)))");
+    }
+
+    #[test]
+    fn powers_and_transposes() {
+        assert_eq!(shape("x^2^3"), "(^ x (^ 2 3))");
+        assert_eq!(shape("A^-1"), "(^ A -1)");
+        assert_eq!(shape("A^-T"), "(T (^ A -1))");
+        assert_eq!(shape("A^-1^T"), "(T (^ A -1))");
+        assert_eq!(shape("x^2'"), "(T (^ x 2))");
+        assert_eq!(shape("x'^2"), "(^ (T x) 2)");
+        assert_eq!(shape("Aᵀ B"), "(* (T A) B)");
+        assert_eq!(shape("-x'"), "(neg (T x))");
+        assert_eq!(shape("x^-a^2"), "(^ x (neg (^ a 2)))");
+        assert_eq!(shape("x^(1/2)"), "(^ x (/ 1 2))");
+        assert_eq!(shape("a .^ p"), "(.^ a p)");
+        assert_eq!(shape("x^Tx"), "(^ x Tx)");
+        assert_eq!(shape("x ^ T"), "(T x)");
+    }
+
+    #[test]
+    fn unicode_aliases() {
+        assert_eq!(shape("a ∘ b ⊙ c"), "(.* (.* a b) c)");
+        assert_eq!(shape("a · b − c"), "(- (* a b) c)");
+        assert_eq!(shape("−a"), "(neg a)");
+        assert_eq!(shape("𝟙{x ≥ 0}"), "(1 x >= 0)");
+        assert_eq!(shape("ŷ - y₁"), "(- ŷ y₁)");
+        assert_eq!(shape("δ1 hᵀ"), "(* δ1 (T h))");
+    }
+
+    #[test]
+    fn atoms() {
+        assert_eq!(shape("g'(z)"), "(g' z)");
+        assert_eq!(shape("A' B"), "(* (T A) B)");
+        assert_eq!(shape("sum(v)"), "(sum v)");
+        assert_eq!(shape("sum (v)"), "(sum v)");
+        assert_eq!(shape("sum(j, y[j])"), "(sum j (idx y j))");
+        assert_eq!(shape("max(a, b)"), "(max a b)");
+        assert_eq!(shape("sum(t in 1..T, x[t])"), "(sum t 1 .. T (idx x t))");
+        assert_eq!(
+            shape("prod(k in T-1 downto 0, M[k])"),
+            "(prod k (- T 1) downto 0 (idx M k))"
+        );
+        assert_eq!(shape("softmax(z)[o]"), "(idx (softmax z) o)");
+        assert_eq!(shape("[[1, 2]]"), "[[1 2]]");
+        assert_eq!(shape("[[1, 2] + x, y]"), "[(+ [1 2] x) y]");
+        assert_eq!(shape("c 1{a <= x}"), "(* c (1 a <= x))");
+        assert_eq!(shape("2x"), "(* 2 x)");
+        let Expr { node, span } = show("0.5");
+        assert_eq!((node, span), (ExprKind::Num(rat(1, 2)), Span::new(5, 8)));
+        assert_eq!(show("12.25").node, ExprKind::Num(rat(49, 4)));
+        assert_eq!(show("-3").node, ExprKind::Num(rat(-3, 1)));
+    }
+
+    #[test]
+    fn spans_are_file_offsets() {
+        let s = stmts("dim n\n\nshow  a + bb  # note\n");
+        assert_eq!(s[1].span, Span::new(7, 19));
+        let StmtKind::Show(e) = &s[1].kind else {
+            panic!()
+        };
+        assert_eq!(e.span, Span::new(13, 19));
+        let StmtKind::Show(e) = &stmts("show (a)").remove(0).kind else {
+            panic!()
+        };
+        assert_eq!(e.span, Span::new(5, 8));
+    }
+
+    #[test]
+    fn ranges_are_not_decimals() {
+        assert_eq!(shape("sum(t in 1..3, t)"), "(sum t 1 .. 3 t)");
+    }
+
+    // ------------------------------------------------------------ statements
+
+    #[test]
+    fn declarations() {
+        let s = stmts(
+            "dim n, m\ndim T = 5\nvar a, b: scalar\nvar A: mat[n, 3] symmetric spd\n\
+             fun L: vec[n] -> scalar\nfun g: elementwise\nidx i, j: k\nassume a <= b\n",
+        );
+        let StmtKind::Dim(d) = &s[1].kind else {
+            panic!()
+        };
+        assert_eq!(d[0].name.node, "T");
+        assert_eq!(d[0].value.as_ref().unwrap().node, BigInt::from(5));
+        let StmtKind::Var { items, ty, attrs } = &s[3].kind else {
+            panic!()
+        };
+        assert_eq!(items[0].name.node, "A");
+        assert!(
+            matches!(ty, TypeExpr::Mat(DimRef::Name(n), DimRef::Lit(c), _)
+            if n.node == "n" && c.node == BigInt::from(3))
+        );
+        assert_eq!(
+            attrs.iter().map(|a| a.node.as_str()).collect::<Vec<_>>(),
+            ["symmetric", "spd"]
+        );
+        assert!(matches!(
+            &s[4].kind,
+            StmtKind::Fun {
+                sig: FunSig::Map {
+                    from: TypeExpr::Vec(..),
+                    to: TypeExpr::Scalar(_)
+                },
+                ..
+            }
+        ));
+        assert!(matches!(
+            &s[5].kind,
+            StmtKind::Fun {
+                sig: FunSig::Elementwise,
+                ..
+            }
+        ));
+        let StmtKind::Idx { names, range } = &s[6].kind else {
+            panic!()
+        };
+        assert_eq!(names.len(), 2);
+        assert!(matches!(range, DimRef::Name(k) if k.node == "k"));
+        assert!(matches!(&s[7].kind, StmtKind::Assume { op, .. } if op.node == CmpOp::Le));
+    }
+
+    #[test]
+    fn derive_lists_and_claims() {
+        let s = stmts(
+            "derive jac(yhat, z2), grad(J, W)\nclaim q3_b2: grad(J, b2) = yhat - y\n\
+             claim a <= b\nclaim x = 1 expect refuted\n",
+        );
+        assert!(matches!(&s[0].kind, StmtKind::Derive(DeriveSpec::Exprs(v)) if v.len() == 2));
+        let StmtKind::Claim(c) = &s[1].kind else {
+            panic!()
+        };
+        assert_eq!(c.name.as_ref().unwrap().node, "q3_b2");
+        let StmtKind::Claim(c) = &s[2].kind else {
+            panic!()
+        };
+        assert_eq!(c.steps[0].rel.node, Rel::Cmp(CmpOp::Le));
+        let StmtKind::Claim(c) = &s[3].kind else {
+            panic!()
+        };
+        assert_eq!(c.expect_refuted, Some(Span::new(94, 108)));
+    }
+
+    #[test]
+    fn chains_continue_across_blank_and_comment_lines_and_crlf() {
+        let src =
+            "claim n: a\r\n\r\n  # why\r\n  = b  # step\r\n\r\n  = c expect refuted\r\nshow d\r\n";
+        let s = stmts(src);
+        assert_eq!(s.len(), 2);
+        let StmtKind::Claim(c) = &s[0].kind else {
+            panic!()
+        };
+        assert_eq!(c.steps.len(), 2);
+        assert!(c.expect_refuted.is_some());
+        assert_eq!(
+            &src[s[0].span.start..s[0].span.end]
+                .lines()
+                .last()
+                .unwrap()
+                .trim(),
+            &"= c expect refuted"
+        );
+        assert_eq!(sexp(&c.steps[1].rhs), "c");
+    }
+
+    #[test]
+    fn brackets_continue_statements() {
+        let s = stmts("let f(x: vec[2]) = max(\n  x, # first\n  1)\nshow [1,\n 2]\n");
+        assert_eq!(s.len(), 2);
+        assert_eq!(shape("max(\n a,\n b)"), "(max a b)");
+    }
+
+    #[test]
+    fn keywords_are_not_names() {
+        let s = stmts("let h[t] = g(z[t - 1])   for t >= 1\nrepresent 3 x + 1 with relu\n");
+        assert!(matches!(&s[0].kind, StmtKind::Let { guard: Some(_), .. }));
+        let e = errors("show wrt");
+        assert_eq!(
+            e[0].message,
+            "unexpected keyword `wrt`: expected an expression (keywords cannot be names)"
+        );
+        let e = errors("show a b expect refuted");
+        assert_eq!(
+            e[0].message,
+            "unexpected `expect`: expected an operator or the end of the statement (`expect refuted` can only end a `claim`)"
+        );
+        assert_eq!(e[0].span, Span::new(9, 15));
+    }
+
+    // ------------------------------------------------------------ errors
+
+    #[test]
+    fn error_messages_name_the_problem() {
+        let e = errors("let z1 =\n");
+        assert_eq!(e[0].message, "expected an expression after `=`");
+        assert_eq!(e[0].span, Span::new(8, 8));
+
+        let e = errors("show 1{x}");
+        assert_eq!(e[0].message, "`1{…}` needs a comparison such as `1{h > 0}`");
+        assert_eq!(e[0].span, Span::new(5, 9));
+
+        let e = errors("claim a = b expect holds");
+        assert_eq!(
+            e[0].message,
+            "`expect` must be followed by `refuted` (`… expect refuted`)"
+        );
+        assert_eq!(e[0].span, Span::new(19, 24));
+
+        let e = errors("= b\n");
+        assert!(
+            e[0].message.contains("no `claim` before it"),
+            "{}",
+            e[0].message
+        );
+        let e = errors("let a = 1\n= b\n");
+        assert!(e[0].message.contains("is not a `claim`"));
+        assert_eq!(e[0].span, Span::new(10, 11));
+
+        let e = errors("show a + * b");
+        assert_eq!(e[0].message, "unexpected `*`: expected an expression");
+        assert_eq!(e[0].span, Span::new(9, 10));
+
+        let e = errors("var x vec[n]");
+        assert_eq!(e[0].message, "unexpected `vec`: expected `:` or `,`");
+
+        let e = errors("x = 3");
+        assert!(e[0].message.contains("write `let x = …`"));
+        assert_eq!(e[0].span, Span::new(0, 1));
+
+        let e = errors("claim a");
+        assert!(e[0].message.starts_with("a claim needs a right side"));
+
+        let e = errors("show [[1, 2], [3]]");
+        assert_eq!(e[0].span, Span::new(14, 17));
+        let e = errors("show 1{0 <= x < 2}");
+        assert_eq!(e[0].span, Span::new(14, 15));
+        let e = errors("show foo(t in 1..2, x)");
+        assert!(e[0].message.starts_with("only `sum` and `prod`"));
+    }
+
+    #[test]
+    fn bracket_errors_point_at_the_bracket() {
+        let e = errors("show f(x\nlet a = 2\nshow (a]\nshow a)\n");
+        assert_eq!(e.len(), 3);
+        assert_eq!(
+            (e[0].message.as_str(), e[0].span),
+            ("unclosed `(`: add `)` to close it", Span::new(6, 7))
+        );
+        assert_eq!(e[1].span, Span::new(26, 27));
+        assert!(
+            e[1].message
+                .starts_with("`]` does not match the `(` opened at line 3, column 6")
+        );
+        assert_eq!(
+            e[2].message,
+            "unmatched `)`: there is no opening bracket before it"
+        );
+        assert_eq!(e[2].span, Span::new(34, 35));
+        let e = errors("show [1, 2");
+        assert_eq!(e[0].span, Span::new(5, 6));
+    }
+
+    #[test]
+    fn error_spans_stay_on_char_boundaries() {
+        let long = "é".repeat(40);
+        let src = format!("show a {long}é? b\n∘∘ x\n");
+        for e in errors(&src) {
+            assert!(src.is_char_boundary(e.span.start) && src.is_char_boundary(e.span.end));
+        }
+        let e = errors(&format!("show a ? {long}"));
+        assert_eq!(e[0].span, Span::new(7, 8));
+        let e = errors(&format!("show a b {long} ?"));
+        assert_eq!(e[0].span, Span::new(90, 91));
+        let e = errors(&format!("∘{}", "x".repeat(MAX_STATEMENT_BYTES)));
+        assert_eq!(e[0].span, Span::new(0, 3));
+        assert_eq!(shape("in_x + index"), "(+ in_x index)");
+    }
+
+    #[test]
+    fn every_failing_statement_is_reported() {
+        let e = errors("show +\nshow a\nlet = 3\nshow 1{x}\n");
+        assert_eq!(e.len(), 3);
+        assert_eq!(e[0].span.start, 5);
+        assert_eq!(e[1].span.start, 18);
+        assert_eq!(e[2].span.start, 27);
+    }
+
+    // ------------------------------------------------------------ hostile input
+
+    #[test]
+    fn deep_parentheses_are_rejected_before_pest() {
+        let e = bounded(Duration::from_secs(1), || {
+            let src = format!("show {}x{}", "(".repeat(100_000), ")".repeat(100_000));
+            errors(&src)
+        });
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].span, Span::new(5 + MAX_NESTING, 6 + MAX_NESTING));
+        assert!(e[0].message.contains("deeper than 64 levels"));
+    }
+
+    #[test]
+    fn nesting_at_the_limit_parses() {
+        let d = bounded(Duration::from_secs(5), || {
+            let src = format!(
+                "show {}x{}",
+                "f(-[".repeat(MAX_NESTING / 2 - 1),
+                "]^T)".repeat(MAX_NESTING / 2 - 1)
+            );
+            assert!(parse(&src).is_ok());
+            // Every kind of bracket pest recurses through, at full depth.
+            for (open, close) in [
+                ("x[", "]"),
+                ("1{x < ", "}"),
+                ("sum(t in 1..2, ", ")"),
+                ("g'(", ")"),
+                ("[[", "]]"),
+                ("softmax(x)[", "]"),
+            ] {
+                let n = MAX_NESTING / open.matches(['(', '[', '{']).count();
+                let src = format!("show {}x{}", open.repeat(n), close.repeat(n));
+                assert!(parse(&src).is_ok(), "{open} {:?}", parse(&src));
+            }
+            let src = format!(
+                "show {}x{}",
+                "(".repeat(MAX_NESTING),
+                ")".repeat(MAX_NESTING)
+            );
+            parse(&src).map(|f| f.stmts.len())
+        });
+        assert_eq!(d, Ok(1));
+    }
+
+    #[test]
+    fn many_unary_minus_signs() {
+        let e = bounded(Duration::from_secs(1), || {
+            errors(&format!("show {}x", "-".repeat(100_000)))
+        });
+        assert!(e[0].message.contains("more than the 16384 allowed"));
+        let e = bounded(Duration::from_secs(1), || {
+            errors(&format!("show {}x", "- ".repeat(5000)))
+        });
+        assert!(e[0].message.contains("more than 256 operators"));
+        assert_eq!(e[0].span, Span::new(5, 10_006));
+        assert_eq!(shape(&format!("{}x", "-".repeat(3))), "(neg (neg (neg x)))");
+    }
+
+    #[test]
+    fn huge_sum_and_long_line() {
+        let e = bounded(Duration::from_secs(1), || {
+            errors(&format!("show x{}", " + x".repeat(200_000)))
+        });
+        assert_eq!(e[0].span, Span::new(0, 4));
+        assert_eq!(
+            e[0].message,
+            "this statement is 800006 bytes long, more than the 16384 allowed; split it into named parts with `let`"
+        );
+        let e = bounded(Duration::from_secs(1), || {
+            errors(&format!("show {} +\nshow +", "a".repeat(1 << 20)))
+        });
+        assert_eq!(e.len(), 2);
+        assert!(
+            e[0].message
+                .starts_with("this statement is 1048583 bytes long")
+        );
+        assert_eq!(e[1].message, "unexpected `+`: expected an expression");
+        // Under the length cap, the operator cap still applies.
+        let e = bounded(Duration::from_secs(1), || {
+            errors(&format!("show x{}", " + x".repeat(1000)))
+        });
+        assert!(e[0].message.contains("more than 256 operators"));
+        let e = bounded(Duration::from_secs(1), || {
+            errors(&format!("show {}", "x^".repeat(300) + "x"))
+        });
+        assert!(e[0].message.contains("more than 256 operators"));
+    }
+
+    #[test]
+    fn depth_stays_bounded_across_brackets() {
+        // 15 bracket levels of 150-operator chains would make a tree of
+        // depth 2250; the lowering stops at MAX_EXPR_DEPTH instead.
+        let e = bounded(Duration::from_secs(2), || {
+            let chain = " + x".repeat(150);
+            let src = format!("show {}x{}", "(".repeat(15), format!("){chain}").repeat(15));
+            errors(&src)
+        });
+        assert!(
+            e[0].message.contains("nested more than 512 levels"),
+            "{}",
+            e[0].message
+        );
+    }
+
+    #[test]
+    fn operator_chains_at_the_limit_parse() {
+        let depth = bounded(Duration::from_secs(1), || {
+            let neg = show(&format!("{}x", "-".repeat(256)));
+            let pow = show(&format!("x{}", "^x".repeat(256)));
+            let sum = show(&format!("x{}", " + x".repeat(256)));
+            [depth(&neg), depth(&pow), depth(&sum)]
+        });
+        assert_eq!(depth, [257, 257, 257]);
+    }
+
+    /// Tree depth, iteratively (the point is not to trust recursion).
+    fn depth(e: &Expr) -> usize {
+        let mut max = 0;
+        let mut todo = vec![(e, 1)];
+        while let Some((e, d)) = todo.pop() {
+            max = max.max(d);
+            match &e.node {
+                ExprKind::Neg(a) | ExprKind::Transpose(a) => todo.push((a, d + 1)),
+                ExprKind::Binary { lhs, rhs, .. } => {
+                    todo.push((lhs, d + 1));
+                    todo.push((rhs, d + 1));
+                }
+                ExprKind::Pow { base, exp, .. } => {
+                    todo.push((base, d + 1));
+                    todo.push((exp, d + 1));
+                }
+                _ => {}
+            }
+        }
+        max
+    }
+
+    #[test]
+    fn thousand_digit_number() {
+        let digits = "7".repeat(1000);
+        let e = show(&digits);
+        let ExprKind::Num(r) = e.node else { panic!() };
+        assert_eq!(r.numer().to_string(), digits);
+    }
+}

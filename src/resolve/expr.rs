@@ -1,0 +1,1245 @@
+//! Expressions: names, operators, calls, binders and derivatives, each
+//! checked for shape. A `None` result means an error was already reported.
+
+use super::*;
+use crate::ir::{Dim, ElemFn, Expr, LocalKind, Op, Shape};
+use num_rational::BigRational;
+use num_traits::{Signed, ToPrimitive, Zero};
+
+type R = Option<Expr>;
+
+fn elem_fn(name: &str) -> Option<ElemFn> {
+    Some(match name {
+        "relu" => ElemFn::Relu,
+        "step" => ElemFn::Step,
+        "sigmoid" => ElemFn::Sigmoid,
+        "tanh" => ElemFn::Tanh,
+        "exp" => ElemFn::Exp,
+        "log" => ElemFn::Log,
+        "sqrt" => ElemFn::Sqrt,
+        "abs" => ElemFn::Abs,
+        _ => return None,
+    })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+impl<'a> Resolver<'a> {
+    pub(super) fn expr(&mut self, e: &'a ast::Expr) -> R {
+        self.depth += 1;
+        let r = if self.depth > MAX_DEPTH {
+            if !self.depth_reported {
+                self.depth_reported = true;
+                self.err(
+                    e.span,
+                    format!("expression is nested too deeply (more than {MAX_DEPTH} levels)"),
+                    "nesting limit reached here",
+                );
+            }
+            None
+        } else {
+            self.expr_inner(e)
+        };
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_inner(&mut self, e: &'a ast::Expr) -> R {
+        let span = e.span;
+        match &e.node {
+            ast::ExprKind::Num(r) => Some(Expr::leaf(Op::Num(r.clone()), Shape::SCALAR, span)),
+            ast::ExprKind::Name(n) => self.name(n, span),
+            ast::ExprKind::Index { base, indices } => self.index(base, indices, span),
+            ast::ExprKind::Call { func, prime, args } => self.call(func, *prime, args, span),
+            ast::ExprKind::Bound {
+                kind,
+                var,
+                range,
+                body,
+            } => self.bound(*kind, var, range, body, span),
+            ast::ExprKind::Neg(a) => {
+                let a = self.expr(a)?;
+                let shape = a.shape;
+                Some(Expr::new(Op::Neg, vec![a], shape, span))
+            }
+            ast::ExprKind::Binary { op, lhs, rhs } => {
+                let (l, r) = (self.expr(lhs), self.expr(rhs));
+                self.binary(*op, l?, r?, span)
+            }
+            ast::ExprKind::Pow {
+                base,
+                exp,
+                elementwise,
+            } => {
+                let (b, x) = (self.expr(base), self.expr(exp));
+                self.pow(b?, x?, *elementwise, span)
+            }
+            ast::ExprKind::Transpose(a) => {
+                let a = self.expr(a)?;
+                let shape = a.shape.transposed();
+                Some(Expr::new(Op::Transpose, vec![a], shape, span))
+            }
+            ast::ExprKind::Vector(items) => {
+                let rows: Vec<&'a [ast::Expr]> = vec![items.as_slice()];
+                let lit = self.literal(&rows, span)?;
+                // `[a, b]` is a column: the entries already are row-major
+                let n = lit.args.len();
+                Some(Expr::new(
+                    Op::Literal { rows: n, cols: 1 },
+                    lit.args,
+                    Shape::vector(Dim::Const(n as u64)),
+                    span,
+                ))
+            }
+            ast::ExprKind::Matrix(rows) => {
+                let rows: Vec<&'a [ast::Expr]> = rows.iter().map(|r| r.as_slice()).collect();
+                self.literal(&rows, span)
+            }
+            ast::ExprKind::Indicator { lhs, op, rhs } => {
+                let (l, r) = (self.expr(lhs), self.expr(rhs));
+                self.indicator(l?, *op, r?, span)
+            }
+        }
+    }
+
+    // ---- names
+
+    fn lookup_local(&self, name: &str) -> Option<LocalId> {
+        self.ctx
+            .scopes
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|&(_, id)| id)
+    }
+
+    fn local_expr(&self, id: LocalId, span: Span) -> Expr {
+        let shape = match self.prog.locals[id].kind {
+            LocalKind::Param(s) => s,
+            LocalKind::Int => Shape::SCALAR,
+        };
+        Expr::leaf(Op::Local(id), shape, span)
+    }
+
+    fn name(&mut self, n: &str, span: Span) -> R {
+        if let Some(id) = self.lookup_local(n) {
+            return Some(self.local_expr(id, span));
+        }
+        match self.names.get(n).map(|p| p.0) {
+            Some(Sym::Dim(id)) => Some(Expr::leaf(Op::DimValue(Dim::Sym(id)), Shape::SCALAR, span)),
+            Some(Sym::Var(id)) => Some(Expr::leaf(Op::Var(id), self.prog.vars[id].shape, span)),
+            Some(Sym::Idx(id)) => Some(Expr::leaf(Op::Idx(id), Shape::SCALAR, span)),
+            Some(Sym::Let(id)) => {
+                if self.lets[id].is_function {
+                    let k = self.lets[id].params.len();
+                    self.err(
+                        span,
+                        format!(
+                            "`{n}` is a function of {k} argument{}; call it as `{n}(...)`",
+                            plural(k)
+                        ),
+                        "function used as a value",
+                    );
+                    return None;
+                }
+                self.edge(Node::Let(id), 0);
+                let shape = self.force_let(id)?;
+                Some(Expr::leaf(Op::Let(id), shape, span))
+            }
+            Some(Sym::Seq(_)) => {
+                self.err(
+                    span,
+                    format!("`{n}` is a sequence; write `{n}[t]` for its element at a time t"),
+                    "sequence used without a time",
+                );
+                None
+            }
+            Some(Sym::Fun(_)) => {
+                self.err(
+                    span,
+                    format!("`{n}` is a function; call it as `{n}(...)`"),
+                    "function used as a value",
+                );
+                None
+            }
+            Some(Sym::Broken) => None,
+            None if RESERVED.contains(&n) => {
+                self.err(
+                    span,
+                    format!("`{n}` is a built-in function; call it as `{n}(...)`"),
+                    "function used as a value",
+                );
+                None
+            }
+            None => {
+                let hint = self.suggest(n, false);
+                self.err(
+                    span,
+                    format!("unknown name `{}`", short_name(n)),
+                    hint.unwrap_or_else(|| "not declared".to_string()),
+                );
+                None
+            }
+        }
+    }
+
+    /// "did you mean `x`?" for a declared name that differs only by case or
+    /// by one edit (single letters only by case: any letter is one edit away).
+    pub(super) fn suggest(&self, n: &str, functions: bool) -> Option<String> {
+        let mut cands: Vec<&str> = self
+            .names
+            .iter()
+            .filter(|(_, (s, _))| {
+                !functions
+                    || matches!(s, Sym::Fun(_))
+                    || matches!(s, Sym::Let(id) if self.lets[*id].is_function)
+            })
+            .map(|(k, _)| k.as_str())
+            .chain(self.ctx.scopes.iter().map(|(k, _)| k.as_str()))
+            .collect();
+        if functions {
+            cands.extend(RESERVED.iter().copied());
+        }
+        cands.sort();
+        cands.dedup();
+        let lower = n.to_lowercase();
+        let pick = cands
+            .iter()
+            .find(|c| **c != n && c.to_lowercase() == lower)
+            .or_else(|| {
+                cands.iter().find(|c| {
+                    n.chars().count() > 1 && c.chars().count() > 1 && within_one_edit(n, c)
+                })
+            })?;
+        Some(format!("did you mean `{pick}`?"))
+    }
+
+    /// Records that the definition being resolved uses `to`.
+    fn edge(&mut self, to: Node, weight: i64) {
+        if let Some(from) = self.ctx.node {
+            self.edges.push((from, to, weight));
+        }
+    }
+
+    // ---- indexing
+
+    fn index(&mut self, base: &'a ast::Expr, indices: &'a [ast::Expr], span: Span) -> R {
+        if let ast::ExprKind::Name(n) = &base.node
+            && self.lookup_local(n).is_none()
+            && let Some(&(Sym::Seq(id), _)) = self.names.get(n)
+        {
+            return self.seq_at(id, indices, span);
+        }
+        let b = self.expr(base);
+        let mut idx = Vec::new();
+        for i in indices {
+            idx.push(self.int_expr(i, "an index"));
+        }
+        let b = b?;
+        let idx: Vec<Expr> = idx.into_iter().collect::<Option<_>>()?;
+        let s = b.shape;
+        let want = if s.is_scalar() {
+            let t = self.short(base.span);
+            self.err(
+                span,
+                format!("cannot index `{t}`: it is a scalar"),
+                "indexing a scalar",
+            );
+            return None;
+        } else if s.is_column() {
+            1
+        } else {
+            2
+        };
+        if idx.len() != want {
+            let sn = self.shape_name(s);
+            let t = self.short(base.span);
+            self.err(
+                span,
+                format!(
+                    "`{t}` is {sn}: it takes {want} index{}, not {}",
+                    if want == 1 { "" } else { "es" },
+                    idx.len()
+                ),
+                format!(
+                    "{} index{}",
+                    idx.len(),
+                    if idx.len() == 1 { "" } else { "es" }
+                ),
+            );
+            return None;
+        }
+        let dims = [s.rows, s.cols];
+        let mut ok = true;
+        for (i, d) in idx.iter().zip(dims) {
+            ok &= self.check_index_range(i, d, base.span);
+        }
+        if !ok {
+            return None;
+        }
+        let mut args = vec![b];
+        args.extend(idx);
+        Some(Expr::new(Op::Component, args, Shape::SCALAR, span))
+    }
+
+    /// An index must fit the dimension it runs along.
+    fn check_index_range(&mut self, i: &Expr, d: Dim, base: Span) -> bool {
+        let t = self.short(base);
+        match &i.op {
+            Op::Idx(id) => {
+                let range = self.prog.idxs[*id].range;
+                if !self.prog.same_dim(range, d) {
+                    let name = self.prog.idxs[*id].name.clone();
+                    let (r, dn) = (self.dim_name(range), self.dim_name(d));
+                    self.err(
+                        i.span,
+                        format!("index `{name}` runs over 1..{r} but `{t}` has {dn} entries along this axis"),
+                        format!("ranges over 1..{r}"),
+                    );
+                    return false;
+                }
+            }
+            Op::Num(r) => {
+                let too_big = self
+                    .prog
+                    .dim_value(d)
+                    .is_some_and(|n| *r > BigRational::from_integer(n.into()));
+                if !r.is_positive() || too_big {
+                    let dn = self.dim_name(d);
+                    self.err(
+                        i.span,
+                        format!("index {r} is out of range: `{t}` has entries 1..{dn}"),
+                        "out of range",
+                    );
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        true
+    }
+
+    fn seq_at(&mut self, id: SeqId, indices: &'a [ast::Expr], span: Span) -> R {
+        let name = self.seqs[id].name.clone();
+        if indices.len() != 1 {
+            self.err(
+                span,
+                format!("`{name}` is a sequence: write `{name}[t]` with one time index"),
+                format!("{} indices", indices.len()),
+            );
+            return None;
+        }
+        let time = self.int_expr(&indices[0], "a time index")?;
+        let weight = match self.time_off(&time) {
+            TimeOff::Rel(c) => Some(c),
+            TimeOff::Const(c) => self.seq_def_covers(id, c).then_some(0),
+            TimeOff::Unknown => Some(0),
+        };
+        if let Some(w) = weight
+            && self.seqs[id].def.is_some()
+        {
+            self.edge(Node::Seq(id), w);
+        }
+        let shape = self.seq_shape(id, span)?;
+        Some(Expr::new(Op::SeqAt(id), vec![time], shape, span))
+    }
+
+    /// Whether the defining `let` of a sequence may cover time `c`.
+    fn seq_def_covers(&self, id: SeqId, c: i64) -> bool {
+        let slot = &self.seqs[id];
+        let Some(def) = &slot.def else { return false };
+        if slot.given_at.iter().any(|(t, _)| *t == c) {
+            return false;
+        }
+        match def.guard_const {
+            Some((op, g)) => cmp_holds(c, op, g),
+            None => true,
+        }
+    }
+
+    /// A time expression relative to the enclosing definition's time.
+    fn time_off(&self, e: &Expr) -> TimeOff {
+        use TimeOff::*;
+        match &e.op {
+            Op::Local(id) if Some(*id) == self.ctx.own_time => Rel(0),
+            Op::Local(id) => self.ctx.offsets.get(id).copied().unwrap_or(Unknown),
+            Op::Num(r) if r.is_integer() => r.to_integer().to_i64().map_or(Unknown, Const),
+            Op::DimValue(d) => self
+                .prog
+                .dim_value(*d)
+                .and_then(|v| i64::try_from(v).ok())
+                .map_or(Unknown, Const),
+            Op::Neg => match self.time_off(&e.args[0]) {
+                Const(c) => Const(-c),
+                _ => Unknown,
+            },
+            Op::Add | Op::Sub => {
+                let (a, b) = (self.time_off(&e.args[0]), self.time_off(&e.args[1]));
+                let b = match (e.op == Op::Sub, b) {
+                    (true, Const(c)) => Const(-c),
+                    (true, _) => return Unknown,
+                    (false, b) => b,
+                };
+                match (a, b) {
+                    (Rel(x), Const(c)) | (Const(c), Rel(x)) => Rel(x + c),
+                    (Const(x), Const(c)) => Const(x + c),
+                    _ => Unknown,
+                }
+            }
+            _ => Unknown,
+        }
+    }
+
+    /// An integer-valued scalar expression (index, time, range bound).
+    pub(super) fn int_expr(&mut self, e: &'a ast::Expr, what: &str) -> R {
+        let r = self.expr(e)?;
+        if !self.is_int(&r) {
+            let t = self.short(e.span);
+            self.err(
+                e.span,
+                format!("{what} must be an integer expression, but `{t}` is not one"),
+                "use numbers, dimensions, indices and bound integers with + - *",
+            );
+            return None;
+        }
+        Some(r)
+    }
+
+    fn is_int(&self, e: &Expr) -> bool {
+        match &e.op {
+            Op::Num(r) => r.is_integer(),
+            Op::DimValue(_) | Op::Idx(_) => true,
+            Op::Local(id) => matches!(self.prog.locals[*id].kind, LocalKind::Int),
+            Op::Add | Op::Sub | Op::Mul | Op::Scale | Op::Neg => {
+                e.args.iter().all(|a| self.is_int(a))
+            }
+            _ => false,
+        }
+    }
+
+    // ---- operators
+
+    fn binary(&mut self, op: ast::BinOp, l: Expr, r: Expr, span: Span) -> R {
+        let (ls, rs) = (l.shape, r.shape);
+        let (a, b) = (self.shape_name(ls), self.shape_name(rs));
+        match op {
+            ast::BinOp::Mul => self.mul(l, r, span),
+            ast::BinOp::Add | ast::BinOp::Sub => {
+                if self.prog.same_shape(ls, rs) {
+                    let op = if op == ast::BinOp::Add {
+                        Op::Add
+                    } else {
+                        Op::Sub
+                    };
+                    return Some(Expr::new(op, vec![l, r], ls, span));
+                }
+                let message = if op == ast::BinOp::Add {
+                    format!("cannot add {a} and {b}: the shapes differ")
+                } else {
+                    format!("cannot subtract {b} from {a}: the shapes differ")
+                };
+                let label = self.broadcast_hint(&l, &r, op, span);
+                self.err(span, message, label);
+                None
+            }
+            ast::BinOp::Hadamard | ast::BinOp::HadDiv => {
+                if self.prog.same_shape(ls, rs) {
+                    let op = if op == ast::BinOp::Hadamard {
+                        Op::Hadamard
+                    } else {
+                        Op::HadDiv
+                    };
+                    return Some(Expr::new(op, vec![l, r], ls, span));
+                }
+                let verb = if op == ast::BinOp::Hadamard {
+                    "multiply"
+                } else {
+                    "divide"
+                };
+                self.err(
+                    span,
+                    format!("cannot {verb} {a} and {b} elementwise: the shapes differ"),
+                    format!("{a} and {b}"),
+                );
+                None
+            }
+            ast::BinOp::Div => {
+                if rs.is_scalar() {
+                    return Some(Expr::new(Op::Div, vec![l, r], ls, span));
+                }
+                self.err(
+                    span,
+                    format!("cannot divide by {b}: `/` needs a scalar divisor"),
+                    "use `./` for elementwise division",
+                );
+                None
+            }
+        }
+    }
+
+    /// The label of a shape mismatch in `+`/`-`: with a scalar on one side,
+    /// show how to write the intended vector or matrix.
+    fn broadcast_hint(&self, l: &Expr, r: &Expr, op: ast::BinOp, span: Span) -> String {
+        let (a, b) = (self.shape_name(l.shape), self.shape_name(r.shape));
+        let (scalar, other) = match (l.shape.is_scalar(), r.shape.is_scalar()) {
+            (true, false) => (l, r),
+            (false, true) => (r, l),
+            _ => return format!("{a} and {b}"),
+        };
+        let s = other.shape;
+        let ones = if s.is_column() {
+            format!("ones({})", self.dim_name(s.rows))
+        } else {
+            format!("ones({}, {})", self.dim_name(s.rows), self.dim_name(s.cols))
+        };
+        let st = self.text(scalar.span);
+        let wide = if st == "1" {
+            ones
+        } else {
+            format!("{st} {ones}")
+        };
+        let ot = self.text(other.span);
+        let sign = if op == ast::BinOp::Add { "+" } else { "-" };
+        let fixed = if std::ptr::eq(scalar, l) {
+            format!("{wide} {sign} {ot}")
+        } else {
+            format!("{ot} {sign} {wide}")
+        };
+        let _ = span;
+        format!("there is no implicit broadcasting; write `{fixed}`")
+    }
+
+    fn mul(&mut self, l: Expr, r: Expr, span: Span) -> R {
+        let (ls, rs) = (l.shape, r.shape);
+        if self.prog.same_dim(ls.cols, rs.rows) {
+            return Some(Expr::new(
+                Op::Mul,
+                vec![l, r],
+                Shape::new(ls.rows, rs.cols),
+                span,
+            ));
+        }
+        if ls.is_scalar() != rs.is_scalar() {
+            let shape = if ls.is_scalar() { rs } else { ls };
+            return Some(Expr::new(Op::Scale, vec![l, r], shape, span));
+        }
+        let (a, b) = (self.shape_name(ls), self.shape_name(rs));
+        let (m, n) = (self.dim_name(ls.cols), self.dim_name(rs.rows));
+        self.err(
+            span,
+            format!("cannot multiply {a} by {b}: inner dimensions {m} and {n} differ"),
+            format!("{a} times {b}"),
+        );
+        None
+    }
+
+    fn pow(&mut self, b: Expr, x: Expr, elementwise: bool, span: Span) -> R {
+        let bs = b.shape;
+        if !x.shape.is_scalar() {
+            let s = self.shape_name(x.shape);
+            self.err(
+                x.span,
+                format!("an exponent must be a scalar, not {s}"),
+                format!("this is {s}"),
+            );
+            return None;
+        }
+        if elementwise {
+            return Some(Expr::new(Op::ElemPow, vec![b, x], bs, span));
+        }
+        if bs.is_scalar() {
+            return Some(Expr::new(Op::Pow, vec![b, x], bs, span));
+        }
+        let sn = self.shape_name(bs);
+        if bs.is_column() {
+            self.err(
+                span,
+                format!("cannot raise {sn} to a power: it is not a square matrix"),
+                "use `.^` for an elementwise power",
+            );
+            return None;
+        }
+        if !self.prog.same_dim(bs.rows, bs.cols) {
+            self.err(
+                span,
+                format!("cannot raise {sn} to a power: it is not square"),
+                "use `.^` for an elementwise power",
+            );
+            return None;
+        }
+        let k = const_int(&x);
+        match k {
+            Some(-1) => Some(Expr::new(Op::Inv, vec![b], bs, span)),
+            Some(k) if (1..=1000).contains(&k) => {
+                Some(Expr::new(Op::MatPow(k as u32), vec![b], bs, span))
+            }
+            Some(k) if (-1000..-1).contains(&k) => {
+                let inv = Expr::new(Op::Inv, vec![b], bs, span);
+                Some(Expr::new(Op::MatPow((-k) as u32), vec![inv], bs, span))
+            }
+            Some(0) => {
+                let n = self.dim_name(bs.rows);
+                self.err(
+                    x.span,
+                    "a matrix to the power 0 is written as the identity",
+                    format!("write `eye({n})`"),
+                );
+                None
+            }
+            _ => {
+                self.err(
+                    x.span,
+                    format!(
+                        "a power of {sn} needs a constant integer exponent (at most 1000 in size)"
+                    ),
+                    "not a constant integer",
+                );
+                None
+            }
+        }
+    }
+
+    fn literal(&mut self, rows: &[&'a [ast::Expr]], span: Span) -> R {
+        let cols = rows.first().map_or(0, |r| r.len());
+        if rows.is_empty() || cols == 0 {
+            self.err(span, "an empty matrix literal", "empty");
+            return None;
+        }
+        for (i, row) in rows.iter().enumerate() {
+            if row.len() != cols {
+                let last = row.last().map_or(span, |e| e.span);
+                self.err(
+                    last,
+                    format!(
+                        "ragged matrix literal: row {} has {} entr{} but row 1 has {cols}",
+                        i + 1,
+                        row.len(),
+                        if row.len() == 1 { "y" } else { "ies" }
+                    ),
+                    format!("row {} ends here", i + 1),
+                );
+                return None;
+            }
+        }
+        if rows.len() as u64 > MAX_DIM || cols as u64 > MAX_DIM {
+            self.err(span, "a matrix literal is too large", "too large");
+            return None;
+        }
+        let mut args = Vec::new();
+        let mut ok = true;
+        for row in rows {
+            for e in row.iter() {
+                match self.expr(e) {
+                    Some(x) if x.shape.is_scalar() => args.push(x),
+                    Some(x) => {
+                        let s = self.shape_name(x.shape);
+                        self.err(
+                            e.span,
+                            format!("the entries of a literal must be scalars, not {s}"),
+                            format!("this is {s}"),
+                        );
+                        ok = false;
+                    }
+                    None => ok = false,
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let (r, c) = (rows.len(), cols);
+        Some(Expr::new(
+            Op::Literal { rows: r, cols: c },
+            args,
+            Shape::new(Dim::Const(r as u64), Dim::Const(c as u64)),
+            span,
+        ))
+    }
+
+    /// `1{a op b}`: equal shapes, or a scalar against anything (`1{h > 0}`);
+    /// the scalar side is widened so both arguments have the result's shape.
+    fn indicator(&mut self, l: Expr, op: ir::CmpOp, r: Expr, span: Span) -> R {
+        let (ls, rs) = (l.shape, r.shape);
+        if self.prog.same_shape(ls, rs) {
+            return Some(Expr::new(Op::Indicator(op), vec![l, r], ls, span));
+        }
+        let widen = |s: Expr, shape: Shape| {
+            if matches!(&s.op, Op::Num(v) if v.is_zero()) {
+                Expr::leaf(Op::Zeros, shape, s.span)
+            } else {
+                let sp = s.span;
+                Expr::new(
+                    Op::Scale,
+                    vec![s, Expr::leaf(Op::Ones, shape, sp)],
+                    shape,
+                    sp,
+                )
+            }
+        };
+        if rs.is_scalar() {
+            return Some(Expr::new(
+                Op::Indicator(op),
+                vec![l, widen(r, ls)],
+                ls,
+                span,
+            ));
+        }
+        if ls.is_scalar() {
+            return Some(Expr::new(
+                Op::Indicator(op),
+                vec![widen(l, rs), r],
+                rs,
+                span,
+            ));
+        }
+        let (a, b) = (self.shape_name(ls), self.shape_name(rs));
+        self.err(
+            span,
+            format!("cannot compare {a} with {b}: the shapes differ"),
+            format!("{a} {} {b}", op.symbol()),
+        );
+        None
+    }
+
+    // ---- binders
+
+    fn bound(
+        &mut self,
+        kind: ast::BoundKind,
+        var: &'a ast::Ident,
+        range: &'a ast::BoundRange,
+        body: &'a ast::Expr,
+        span: Span,
+    ) -> R {
+        let fname = if kind == ast::BoundKind::Sum {
+            "sum"
+        } else {
+            "prod"
+        };
+        match range {
+            ast::BoundRange::Idx => {
+                if kind == ast::BoundKind::Prod {
+                    self.err(
+                        span,
+                        "a product needs an integer range: `prod(k in a..b, M)`",
+                        "no range",
+                    );
+                    return None;
+                }
+                let id = match self.names.get(&var.node) {
+                    Some(&(Sym::Idx(id), _)) if self.lookup_local(&var.node).is_none() => id,
+                    _ => {
+                        self.err(
+                            var.span,
+                            format!(
+                                "`{}` is not an `idx` variable: declare it with `idx {}: n`, or sum over integers with `sum({} in a..b, ...)`",
+                                var.node, var.node, var.node
+                            ),
+                            "expected an index variable",
+                        );
+                        return None;
+                    }
+                };
+                let b = self.expr(body)?;
+                let shape = b.shape;
+                Some(Expr::new(Op::SumIdx(id), vec![b], shape, span))
+            }
+            ast::BoundRange::Ints { from, to, downto } => {
+                let ok = self.check_local_name(var);
+                let f = self.int_expr(from, &format!("a bound of `{fname}`"));
+                let t = self.int_expr(to, &format!("a bound of `{fname}`"));
+                if !ok {
+                    return None;
+                }
+                let (f, t) = (f?, t?);
+                let local = self.new_int_local(var);
+                let upper = if *downto { &f } else { &t };
+                let off = self.time_off(upper);
+                self.ctx.offsets.insert(local, off);
+                self.ctx.scopes.push((var.node.clone(), local));
+                let b = self.expr(body);
+                self.ctx.scopes.pop();
+                let b = b?;
+                let shape = b.shape;
+                if kind == ast::BoundKind::Sum {
+                    // a sum does not depend on the order: store it ascending
+                    let (lo, hi) = if *downto { (t, f) } else { (f, t) };
+                    return Some(Expr::new(Op::SumRange(local), vec![lo, hi, b], shape, span));
+                }
+                if !self.prog.same_dim(shape.rows, shape.cols) {
+                    let s = self.shape_name(shape);
+                    self.err(
+                        body.span,
+                        format!(
+                            "the factors of an ordered product must be square matrices, not {s}"
+                        ),
+                        format!("this is {s}"),
+                    );
+                    return None;
+                }
+                Some(Expr::new(
+                    Op::ProdRange {
+                        local,
+                        downto: *downto,
+                    },
+                    vec![f, t, b],
+                    shape,
+                    span,
+                ))
+            }
+        }
+    }
+
+    // ---- calls
+
+    fn call(&mut self, func: &'a ast::Ident, prime: bool, args: &'a [ast::Expr], span: Span) -> R {
+        let n = func.node.as_str();
+        let sym = if self.lookup_local(n).is_some() {
+            None
+        } else {
+            self.names.get(n).map(|p| p.0)
+        };
+        match sym {
+            Some(Sym::Let(id)) if self.lets[id].is_function => {
+                if prime {
+                    self.err(
+                        func.span,
+                        format!("`{n}'` is not defined: a prime is the derivative of a built-in elementwise function or a declared `fun`"),
+                        format!("use grad/d of `{n}` instead"),
+                    );
+                    return None;
+                }
+                self.call_let(id, args, span)
+            }
+            Some(Sym::Fun(id)) => self.call_fun(id, prime, args, span),
+            Some(Sym::Broken) => None,
+            None if self.lookup_local(n).is_none() && RESERVED.contains(&n) => {
+                self.builtin(func, prime, args, span)
+            }
+            None if self.lookup_local(n).is_none() => {
+                let hint = self.suggest(n, true);
+                self.err(
+                    func.span,
+                    format!("unknown function `{}`", short_name(n)),
+                    hint.unwrap_or_else(|| "not a built-in, `fun` or `let` function".to_string()),
+                );
+                None
+            }
+            _ => {
+                // A value followed by `(`: with a space and one argument this
+                // is a product `W (x + b)`; otherwise a call of a non-function.
+                let spaced = self
+                    .src
+                    .get(func.span.end..)
+                    .is_some_and(|rest| rest.starts_with(char::is_whitespace));
+                if spaced && !prime && args.len() == 1 {
+                    let l = self.name(n, func.span);
+                    let r = self.expr(&args[0]);
+                    return self.mul(l?, r?, span);
+                }
+                // For anything but a declared `fun`, `A'` is the transpose:
+                // `A'(x + b)` is the product of `A'` and `(x + b)`.
+                if prime && args.len() == 1 {
+                    let l = self.name(n, func.span);
+                    let r = self.expr(&args[0]);
+                    let l = l?;
+                    let shape = l.shape.transposed();
+                    let lt = Expr::new(Op::Transpose, vec![l], shape, func.span);
+                    return self.mul(lt, r?, span);
+                }
+                let what = match sym {
+                    Some(Sym::Dim(_)) => "a dimension",
+                    Some(Sym::Var(_)) => "a variable",
+                    Some(Sym::Let(_)) => "a `let` value",
+                    Some(Sym::Seq(_)) => "a sequence",
+                    Some(Sym::Idx(_)) => "an index",
+                    _ => "a bound name",
+                };
+                self.err(
+                    func.span,
+                    format!("`{n}` is {what}, not a function, so it cannot be called"),
+                    "called here",
+                );
+                None
+            }
+        }
+    }
+
+    fn args(&mut self, args: &'a [ast::Expr]) -> Option<Vec<Expr>> {
+        let v: Vec<R> = args.iter().map(|a| self.expr(a)).collect();
+        v.into_iter().collect()
+    }
+
+    fn arity(&mut self, name: &str, args: &[ast::Expr], want: &[usize], span: Span) -> bool {
+        if want.contains(&args.len()) {
+            return true;
+        }
+        let expected = match want {
+            [one] => format!("{one} argument{}", plural(*one)),
+            _ => {
+                let parts: Vec<String> = want.iter().map(|w| w.to_string()).collect();
+                format!("{} arguments", parts.join(" or "))
+            }
+        };
+        self.err(
+            span,
+            format!(
+                "`{name}` takes {expected}, but {} {} given",
+                args.len(),
+                if args.len() == 1 { "was" } else { "were" }
+            ),
+            format!("expected {expected}"),
+        );
+        false
+    }
+
+    fn call_let(&mut self, id: usize, args: &'a [ast::Expr], span: Span) -> R {
+        let name = self.lets[id].name.clone();
+        let params = self.lets[id].params.clone();
+        if !self.arity(&name, args, &[params.len()], span) {
+            return None;
+        }
+        let actual = self.args(args)?;
+        let mut ok = true;
+        for (a, &p) in actual.iter().zip(&params) {
+            let LocalKind::Param(want) = self.prog.locals[p].kind else {
+                continue;
+            };
+            if !self.prog.same_shape(a.shape, want) {
+                let (w, g) = (self.shape_name(want), self.shape_name(a.shape));
+                let pn = self.prog.locals[p].name.clone();
+                let ps = self.prog.locals[p].span;
+                self.err_note(
+                    a.span,
+                    format!("argument `{pn}` of `{name}` must be {w}, but this is {g}"),
+                    format!("this is {g}"),
+                    (ps, format!("`{pn}` declared {w} here")),
+                );
+                ok = false;
+            }
+        }
+        self.edge(Node::Let(id), 0);
+        let shape = self.force_let(id);
+        if !ok {
+            return None;
+        }
+        Some(Expr::new(Op::CallLet(id), actual, shape?, span))
+    }
+
+    fn call_fun(&mut self, id: usize, prime: bool, args: &'a [ast::Expr], span: Span) -> R {
+        let name = self.prog.funs[id].name.clone();
+        if !self.arity(&name, args, &[1], span) {
+            return None;
+        }
+        let a = self.expr(&args[0])?;
+        let op = if prime { Op::FunPrime(id) } else { Op::Fun(id) };
+        let shape = match self.prog.funs[id].kind.clone() {
+            ir::FunKind::Elementwise => a.shape,
+            ir::FunKind::Map { from, to } => {
+                if !self.prog.same_shape(a.shape, from) {
+                    let (w, g) = (self.shape_name(from), self.shape_name(a.shape));
+                    let fs = self.prog.funs[id].span;
+                    self.err_note(
+                        a.span,
+                        format!("`{name}` takes {w}, but this argument is {g}"),
+                        format!("this is {g}"),
+                        (fs, format!("`{name}` declared here")),
+                    );
+                    return None;
+                }
+                if prime { from } else { to }
+            }
+        };
+        Some(Expr::new(op, vec![a], shape, span))
+    }
+
+    fn builtin(
+        &mut self,
+        func: &'a ast::Ident,
+        prime: bool,
+        args: &'a [ast::Expr],
+        span: Span,
+    ) -> R {
+        let n = func.node.as_str();
+        if let Some(f) = elem_fn(n) {
+            if !self.arity(n, args, &[1], span) {
+                return None;
+            }
+            let a = self.expr(&args[0])?;
+            let shape = a.shape;
+            let op = if prime { Op::ElemPrime(f) } else { Op::Elem(f) };
+            return Some(Expr::new(op, vec![a], shape, span));
+        }
+        if prime {
+            self.err(
+                func.span,
+                format!("`{n}'` is not defined: only elementwise functions (relu', tanh', ...) and declared `fun`s take a prime"),
+                "no derivative written with '",
+            );
+            return None;
+        }
+        match n {
+            "max" | "min" => {
+                if !self.arity(n, args, &[2], span) {
+                    return None;
+                }
+                let a = self.args(args)?;
+                if !self.prog.same_shape(a[0].shape, a[1].shape) {
+                    let (x, y) = (self.shape_name(a[0].shape), self.shape_name(a[1].shape));
+                    self.err(
+                        span,
+                        format!("the arguments of `{n}` must have one shape, not {x} and {y}"),
+                        format!("{x} and {y}"),
+                    );
+                    return None;
+                }
+                let shape = a[0].shape;
+                let op = if n == "max" { Op::Max } else { Op::Min };
+                Some(Expr::new(op, a, shape, span))
+            }
+            "softmax" | "logsumexp" | "diag" => {
+                if !self.arity(n, args, &[1], span) {
+                    return None;
+                }
+                let a = self.expr(&args[0])?;
+                if !a.shape.is_column() {
+                    let s = self.shape_name(a.shape);
+                    self.err(
+                        a.span,
+                        format!("`{n}` needs a vector, not {s}"),
+                        format!("this is {s}"),
+                    );
+                    return None;
+                }
+                let k = a.shape.rows;
+                let (op, shape) = match n {
+                    "softmax" => (Op::Softmax, a.shape),
+                    "logsumexp" => (Op::LogSumExp, Shape::SCALAR),
+                    _ => (Op::Diag, Shape::new(k, k)),
+                };
+                Some(Expr::new(op, vec![a], shape, span))
+            }
+            "sum" | "norm" | "smin" | "smax" => {
+                if n == "sum" && args.len() != 1 {
+                    self.err(
+                        span,
+                        format!("`sum` takes 1 argument, but {} were given", args.len()),
+                        "write sum(v), sum(j, e) with an idx variable j, or sum(t in a..b, e)",
+                    );
+                    return None;
+                }
+                if !self.arity(n, args, &[1], span) {
+                    return None;
+                }
+                let a = self.expr(&args[0])?;
+                let op = match n {
+                    "sum" => Op::Sum,
+                    "norm" => Op::Norm,
+                    "smin" => Op::Smin,
+                    _ => Op::Smax,
+                };
+                Some(Expr::new(op, vec![a], Shape::SCALAR, span))
+            }
+            "prod" => {
+                self.err(
+                    span,
+                    "`prod` needs an integer range: `prod(k in a..b, M)`",
+                    "no range",
+                );
+                None
+            }
+            "tr" | "det" | "logdet" | "inv" => {
+                if !self.arity(n, args, &[1], span) {
+                    return None;
+                }
+                let a = self.expr(&args[0])?;
+                if !self.prog.same_dim(a.shape.rows, a.shape.cols) {
+                    let s = self.shape_name(a.shape);
+                    self.err(
+                        a.span,
+                        format!("`{n}` needs a square matrix, not {s}"),
+                        format!("this is {s}"),
+                    );
+                    return None;
+                }
+                let (op, shape) = match n {
+                    "tr" => (Op::Tr, Shape::SCALAR),
+                    "det" => (Op::Det, Shape::SCALAR),
+                    "logdet" => (Op::LogDet, Shape::SCALAR),
+                    _ => (Op::Inv, a.shape),
+                };
+                Some(Expr::new(op, vec![a], shape, span))
+            }
+            "eye" | "ones" | "zeros" => {
+                let want: &[usize] = if n == "eye" { &[1] } else { &[1, 2] };
+                if !self.arity(n, args, want, span) {
+                    return None;
+                }
+                let dims: Vec<Option<Dim>> = args.iter().map(|a| self.dim_arg(n, a)).collect();
+                let dims: Vec<Dim> = dims.into_iter().collect::<Option<_>>()?;
+                let shape = match (n, dims.as_slice()) {
+                    ("eye", [d]) => Shape::new(*d, *d),
+                    (_, [d]) => Shape::vector(*d),
+                    (_, [m, k]) => Shape::new(*m, *k),
+                    _ => return None,
+                };
+                let op = match n {
+                    "eye" => Op::Eye,
+                    "ones" => Op::Ones,
+                    _ => Op::Zeros,
+                };
+                Some(Expr::leaf(op, shape, span))
+            }
+            "delta" => {
+                if !self.arity(n, args, &[2], span) {
+                    return None;
+                }
+                let i = self.int_expr(&args[0], "an argument of `delta`");
+                let j = self.int_expr(&args[1], "an argument of `delta`");
+                Some(Expr::new(Op::Delta, vec![i?, j?], Shape::SCALAR, span))
+            }
+            "grad" | "jac" | "hess" | "d" => {
+                if !self.arity(n, args, &[2], span) {
+                    return None;
+                }
+                let f = self.expr(&args[0]);
+                let x = self.expr(&args[1]);
+                self.derivative(n, f?, x?, args[0].span, args[1].span, span)
+            }
+            _ => {
+                self.err(
+                    func.span,
+                    format!("unknown function `{n}`"),
+                    "not a function",
+                );
+                None
+            }
+        }
+    }
+
+    /// The size argument of `eye`, `ones`, `zeros`: a dimension or a literal.
+    fn dim_arg(&mut self, f: &str, a: &ast::Expr) -> Option<Dim> {
+        match &a.node {
+            ast::ExprKind::Name(n) if self.lookup_local(n).is_none() => {
+                if let Some(&(Sym::Dim(id), _)) = self.names.get(n) {
+                    return Some(Dim::Sym(id));
+                }
+            }
+            ast::ExprKind::Num(r) if r.is_integer() => {
+                return self.literal_dim(r.numer(), a.span);
+            }
+            _ => {}
+        }
+        let t = self.short(a.span);
+        self.err(
+            a.span,
+            format!("`{f}` needs a dimension name or a positive integer, not `{t}`"),
+            "not a dimension",
+        );
+        None
+    }
+
+    /// `grad`/`jac`/`hess`/`d` of `f` with respect to `x`.
+    pub(super) fn derivative(
+        &mut self,
+        kind: &str,
+        f: Expr,
+        x: Expr,
+        fspan: Span,
+        xspan: Span,
+        span: Span,
+    ) -> R {
+        let wrt_ok = match &x.op {
+            Op::Var(_) | Op::Let(_) | Op::SeqAt(_) => true,
+            Op::Component => matches!(x.args[0].op, Op::Var(_) | Op::Let(_) | Op::SeqAt(_)),
+            _ => false,
+        };
+        let (ft, xt) = (self.short(fspan), self.short(xspan));
+        if !wrt_ok {
+            self.err(
+                xspan,
+                "can only differentiate with respect to a variable or a named intermediate",
+                format!("`{xt}` is neither; name it with `let` first"),
+            );
+            return None;
+        }
+        let (fs, xs) = (f.shape, x.shape);
+        let (fsn, xsn) = (self.shape_name(fs), self.shape_name(xs));
+        let (op, shape) = match kind {
+            "grad" => {
+                if !fs.is_scalar() {
+                    self.err(
+                        fspan,
+                        format!("grad needs a scalar function; {ft} is {fsn}, use jac"),
+                        format!("this is {fsn}"),
+                    );
+                    return None;
+                }
+                (Op::Grad, xs)
+            }
+            "jac" => {
+                if !fs.is_column() {
+                    self.err(
+                        fspan,
+                        format!("jac needs a vector function; {ft} is {fsn}"),
+                        format!("this is {fsn}"),
+                    );
+                    return None;
+                }
+                if !xs.is_column() {
+                    self.err(
+                        xspan,
+                        format!("jac needs a vector to differentiate by; {xt} is {xsn}, use grad for a scalar function of a matrix"),
+                        format!("this is {xsn}"),
+                    );
+                    return None;
+                }
+                (Op::Jac, Shape::new(fs.rows, xs.rows))
+            }
+            "hess" => {
+                if !fs.is_scalar() {
+                    self.err(
+                        fspan,
+                        format!("hess needs a scalar function; {ft} is {fsn}"),
+                        format!("this is {fsn}"),
+                    );
+                    return None;
+                }
+                if !xs.is_column() {
+                    self.err(
+                        xspan,
+                        format!("hess needs a vector to differentiate by; {xt} is {xsn}"),
+                        format!("this is {xsn}"),
+                    );
+                    return None;
+                }
+                (Op::Hess, Shape::new(xs.rows, xs.rows))
+            }
+            _ => {
+                for (sp, t, s, sn) in [(fspan, &ft, fs, &fsn), (xspan, &xt, xs, &xsn)] {
+                    if !s.is_scalar() {
+                        self.err(
+                            sp,
+                            format!("d needs scalars; {t} is {sn}, use grad or jac"),
+                            format!("this is {sn}"),
+                        );
+                        return None;
+                    }
+                }
+                (Op::D, Shape::SCALAR)
+            }
+        };
+        Some(Expr::new(op, vec![f, x], shape, span))
+    }
+}
+
+/// The value of a constant integer exponent such as `2` or `-1`.
+fn const_int(e: &Expr) -> Option<i64> {
+    match &e.op {
+        Op::Num(r) if r.is_integer() => r.to_integer().to_i64(),
+        Op::Neg => const_int(&e.args[0]).and_then(|v| v.checked_neg()),
+        _ => None,
+    }
+}
