@@ -184,20 +184,26 @@ fn term_string(t: &FlatTerm<lang::Mx>) -> String {
     format!("({} {})", t.node, kids.join(" "))
 }
 
+/// Records the rules of one explanation step and, for a conditional rule, the
+/// fact it relied on, read off the term the rule matched.
 fn collect_rules(
-    t: &FlatTerm<lang::Mx>,
+    prev: &FlatTerm<lang::Mx>,
+    cur: &FlatTerm<lang::Mx>,
     rules: &mut BTreeSet<String>,
     facts: &mut BTreeSet<String>,
 ) {
-    for r in [t.forward_rule, t.backward_rule].into_iter().flatten() {
+    for (r, matched) in [(cur.forward_rule, prev), (cur.backward_rule, cur)] {
+        let Some(r) = r else { continue };
         let r = r.to_string();
-        if let Some(f) = rules::fact_of(&r) {
-            facts.insert(format!("{}: {f}", term_string(t)));
+        if let Some(f) = rules::fact_text(&r, &|i| matched.children.get(i).map(term_string)) {
+            facts.insert(f);
         }
         rules.insert(r);
     }
-    for c in &t.children {
-        collect_rules(c, rules, facts);
+    if prev.children.len() == cur.children.len() {
+        for (p, c) in prev.children.iter().zip(&cur.children) {
+            collect_rules(p, c, rules, facts);
+        }
     }
 }
 
@@ -249,8 +255,9 @@ pub fn prove_equal(prog: &Program, a: &ir::Expr, b: &ir::Expr, budget: &Budget) 
     let explanation = ex.get_flat_strings();
     let mut rules = BTreeSet::new();
     let mut facts = BTreeSet::new();
-    for t in ex.make_flat_explanation().iter() {
-        collect_rules(t, &mut rules, &mut facts);
+    let flat = ex.make_flat_explanation();
+    for w in flat.windows(2) {
+        collect_rules(&w[0], &w[1], &mut rules, &mut facts);
     }
     ProofOutcome::Proved {
         explanation,

@@ -33,19 +33,25 @@ fn columns(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst
     move |g, _, s| data(g, s, a).shape.is_column() && data(g, s, a).shape == data(g, s, b).shape
 }
 
-/// The facts a conditional rule relies on, for `ProofOutcome::Proved::facts`.
-pub fn fact_of(rule: &str) -> Option<&'static str> {
+/// The fact a conditional rule relied on, for `ProofOutcome::Proved::facts`;
+/// `arg(i)` prints the i-th argument of the term the rule matched.
+pub fn fact_text(rule: &str, arg: &dyn Fn(usize) -> Option<String>) -> Option<String> {
+    let a = |i| arg(i).unwrap_or_else(|| "?".into());
     Some(match rule {
-        "sum-one" => "sum = 1 (onehot, simplex or softmax)",
-        "had-onehot-self" => "onehot ⇒ y ∘ y = y",
-        "had-cancel" | "haddiv-cancel" | "haddiv-self" => {
-            "divisor nonzero (softmax, exp, sigmoid > 0, positive attribute or nonzero constant)"
+        "sum-one" => format!("sum({}) = 1 (onehot, simplex or softmax)", a(0)),
+        "had-onehot-self" => format!("{} is onehot ⇒ y ∘ y = y", a(0)),
+        "had-cancel" => format!(
+            "{} ≠ 0 (positive: softmax, exp, sigmoid or a positive attribute)",
+            a(0)
+        ),
+        "haddiv-cancel" => format!("{} ≠ 0", a(1)),
+        "haddiv-self" | "div-self" => format!("{} ≠ 0", a(0)),
+        "tr-symmetric" => {
+            "a symmetric matrix (symmetric/spd attribute or diag) equals its transpose".into()
         }
-        "div-self" => "divisor nonzero",
-        "tr-symmetric" => "symmetric ⇒ Aᵀ = A",
-        "inv-mul-self" | "mul-inv-self" => "invertible ⇒ A⁻¹ A = I",
-        "exp-log" => "positive ⇒ exp(log x) = x",
-        "relu-indicator" => "relu(z) > 0 ⇔ z > 0",
+        "inv-mul-self" | "mul-inv-self" => "invertible ⇒ A⁻¹ A = I".into(),
+        "exp-log" => format!("{} > 0", a(0)),
+        "relu-indicator" => "relu(z) > 0 ⇔ z > 0".into(),
         _ => return None,
     })
 }
