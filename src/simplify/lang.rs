@@ -49,6 +49,8 @@ define_language! {
         "ind<=" = IndLe([Id; 2]),
         "ind>" = IndGt([Id; 2]),
         "ind>=" = IndGe([Id; 2]),
+        "at" = At(Box<[Id]>),
+        "delta" = Delta([Id; 2]),
         Num(BigRational),
         Other(Symbol, Vec<Id>),
     }
@@ -186,9 +188,14 @@ fn shape_with(node: &Mx, sh: &dyn Fn(&Id) -> Shape, other: &dyn Fn(&Symbol) -> S
         Mx::Mul([a, b]) => Shape::new(sh(a).rows, sh(b).cols),
         Mx::Scale([_, b]) => sh(b),
         Mx::Tr(a) => sh(a).transposed(),
-        Mx::Sum(_) | Mx::Lse(_) | Mx::Norm(_) | Mx::Trace(_) | Mx::Det(_) | Mx::LogDet(_) => {
-            Shape::SCALAR
-        }
+        Mx::At(_)
+        | Mx::Delta(_)
+        | Mx::Sum(_)
+        | Mx::Lse(_)
+        | Mx::Norm(_)
+        | Mx::Trace(_)
+        | Mx::Det(_)
+        | Mx::LogDet(_) => Shape::SCALAR,
         Mx::Diag(a) => Shape::new(sh(a).rows, sh(a).rows),
         Mx::Other(s, _) => other(s),
         n => sh(&n.children()[0]),
@@ -231,6 +238,10 @@ impl Analysis<Mx> for MxAnalysis {
                 facts.symmetric = f(a).symmetric;
             }
             Mx::Det(a) => facts.nonzero = f(a).invertible,
+            Mx::At(k) => {
+                facts.positive = f(&k[0]).positive;
+                facts.nonzero = f(&k[0]).nonzero;
+            }
             _ => {}
         }
         if let Some(c) = &konst {
@@ -433,6 +444,8 @@ impl ToEgg<'_> {
             }
             Op::Max => Mx::Max(k2(&kids)),
             Op::Min => Mx::Min(k2(&kids)),
+            Op::Component => Mx::At(kids.into_boxed_slice()),
+            Op::Delta => Mx::Delta(k2(&kids)),
             Op::Indicator(c) => match c {
                 CmpOp::Lt => Mx::IndLt(k2(&kids)),
                 CmpOp::Le => Mx::IndLe(k2(&kids)),
@@ -494,6 +507,8 @@ pub fn to_ir(table: &Table, rec: &RecExpr<Mx>, span: Span) -> Expr {
             Mx::IndLe(_) => Op::Indicator(CmpOp::Le),
             Mx::IndGt(_) => Op::Indicator(CmpOp::Gt),
             Mx::IndGe(_) => Op::Indicator(CmpOp::Ge),
+            Mx::At(_) => Op::Component,
+            Mx::Delta(_) => Op::Delta,
             Mx::Other(s, _) => table.entries[s].op.clone(),
         };
         // A product of a scalar and a matrix is a Scale in the IR.
