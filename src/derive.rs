@@ -30,7 +30,7 @@ fn err<T>(span: Span, message: impl Into<String>) -> R<T> {
 }
 
 /// Nesting bound for every recursive walk: deeper input is an error, not a stack overflow.
-const MAX_DEPTH: usize = 2_000;
+const MAX_DEPTH: usize = 400;
 /// Bound on unrolled sums and products.
 const MAX_UNROLL: i64 = 10_000;
 
@@ -594,10 +594,11 @@ impl<'p> Graph<'p> {
     }
 
     /// Graph nodes reachable from `e` that depend on the variable, producers first.
+    /// Iterative, and dependencies are settled children-first, so a long chain of
+    /// lets (a deep network) never recurses deeply.
     fn topo(&mut self, e: &Expr) -> R<Vec<Key>> {
-        let mut order = Vec::new();
+        let mut post = Vec::new();
         let mut seen = HashSet::new();
-        // Iterative DFS so deep networks cannot overflow the stack.
         let mut stack: Vec<(Key, bool)> = Vec::new();
         let mut roots = Vec::new();
         self.collect_keys(e, &mut roots, 0)?;
@@ -606,10 +607,10 @@ impl<'p> Graph<'p> {
         }
         while let Some((k, done)) = stack.pop() {
             if done {
-                order.push(k);
+                post.push(k);
                 continue;
             }
-            if !seen.insert(k) || !self.key_depends(k, 0)? {
+            if !seen.insert(k) {
                 continue;
             }
             stack.push((k, true));
@@ -624,6 +625,12 @@ impl<'p> Graph<'p> {
                         stack.push((c, false));
                     }
                 }
+            }
+        }
+        let mut order = Vec::new();
+        for k in post {
+            if self.key_depends(k, 0)? {
+                order.push(k);
             }
         }
         Ok(order)
@@ -1076,6 +1083,12 @@ fn reverse(prog: &Program, f: &Expr, wrt: Key, seed: Expr, span: Span) -> R<Opti
             continue;
         }
         let Some(a) = r.adj.remove(k) else { continue };
+        if nested_deeper_than(&a, MAX_DEPTH) {
+            return err(
+                span,
+                "the derivative nests too deeply to write as one expression; `derive … wrt` names the adjoints of a deep network",
+            );
+        }
         if let Some(body) = r.g.body(*k)? {
             let val = r.g.key_expr(*k);
             r.bp(&body, &val, a, 0)?;
@@ -1139,7 +1152,15 @@ impl Forward<'_, '_> {
             (None, Some(f)) => Some(f),
             (Some(a), Some(f)) => Some(add(a, f)),
         };
-        let dg = |v: Expr| diag(v);
+        // A row vector's tangent is that of its entries as a column.
+        let colv = |v: Expr| {
+            if !v.shape.is_column() && v.shape.rows == Dim::Const(1) {
+                transpose(v)
+            } else {
+                v
+            }
+        };
+        let dg = |v: Expr| diag(colv(v));
         Ok(match &e.op {
             Op::Neg => t(0).map(neg),
             Op::Add => lin(t(0), t(1)),
@@ -1170,7 +1191,10 @@ impl Forward<'_, '_> {
                     (1, 0)
                 };
                 let (s, m) = (x(si), x(mi));
-                lin(t(mi).map(|tm| scale(s, tm)), t(si).map(|tsv| mul(m, tsv)))
+                lin(
+                    t(mi).map(|tm| scale(s, tm)),
+                    t(si).map(|tsv| mul(colv(m), tsv)),
+                )
             }
             Op::Hadamard => lin(
                 t(0).map(|ta| mul(dg(x(1)), ta)),
@@ -1211,8 +1235,8 @@ impl Forward<'_, '_> {
                 let s = un(Op::Softmax, x(0), x(0).shape);
                 mul(transpose(s), tz)
             }),
-            Op::Sum => t(0).map(|tz| mul(transpose(ones(x(0).shape, sp)), tz)),
-            Op::Norm => t(0).map(|tz| mul(transpose(div(x(0), e.clone())), tz)),
+            Op::Sum => t(0).map(|tz| mul(transpose(colv(ones(x(0).shape, sp))), tz)),
+            Op::Norm => t(0).map(|tz| mul(transpose(colv(div(x(0), e.clone()))), tz)),
             Op::Pow => {
                 let (b, p) = (x(0), x(1));
                 let pm1 = sub(p.clone(), num(1, sp));
@@ -1323,11 +1347,16 @@ fn jac(prog: &Program, f: &Expr, wrt: &Expr, span: Span) -> R<Expr> {
     };
     let mut g = Graph::new(prog, k, span);
     let fe = g.expand(f, 0)?;
+    let order = g.topo(&fe)?;
     let mut fw = Forward {
         g: &mut g,
         n,
         tangents: HashMap::new(),
     };
+    // Producers first, so each tangent finds its inputs' tangents memoised.
+    for k in order {
+        fw.key_tangent(k, 0)?;
+    }
     let t = fw.tangent(&fe, 0)?;
     Ok(t.unwrap_or_else(|| zeros(Shape::new(m, n), span)))
 }
@@ -1377,7 +1406,22 @@ pub fn differentiate(prog: &Program, node: &Expr) -> Result<Expr, DeriveError> {
 
 /// Replaces every derivative node inside `e` by its derivative (bottom-up).
 pub fn eliminate_derivatives(prog: &Program, e: &Expr) -> Result<Expr, DeriveError> {
+    if nested_deeper_than(e, MAX_DEPTH) {
+        return err(e.span, "expression nested too deeply to differentiate");
+    }
     elim(prog, e, 0)
+}
+
+/// Whether `e` nests deeper than `limit` (checked without recursion).
+pub fn nested_deeper_than(e: &Expr, limit: usize) -> bool {
+    let mut stack = vec![(e, 0usize)];
+    while let Some((n, d)) = stack.pop() {
+        if d > limit {
+            return true;
+        }
+        stack.extend(n.args.iter().map(|a| (a, d + 1)));
+    }
+    false
 }
 
 fn elim(prog: &Program, e: &Expr, depth: usize) -> R<Expr> {
@@ -1572,7 +1616,9 @@ pub fn backward_pass(prog: &Program, f: &Expr, wrts: &[Expr]) -> Result<Backward
     let mut adjoints = Vec::new();
     for (i, d) in defs.iter().enumerate() {
         let d = subst_adjoints(d, &map);
-        if counts[i] > 1 {
+        // Inlining a chain of single-use adjoints (a deep network w.r.t. its
+        // first layer) would nest without bound: name them past a depth.
+        if counts[i] > 1 || nested_deeper_than(&d, 24) {
             adjoints.push((format!("δ{}", adjoints.len() + 1), d));
             map.push(Ok(adjoints.len() - 1));
         } else {

@@ -215,6 +215,15 @@ fn jacobian_of_softmax_and_a_layer() {
         ),
     );
     check_jac(&b, &prod, &z);
+    // through row vectors: tanh((zᵀ B)ᵀ) ∘ (sum(zᵀ) zᵀ)ᵀ
+    let bm = b.var("B", Shape::new(n, n), vec![]);
+    let zt = transpose(z.clone());
+    let row = mul(zt.clone(), bm);
+    let f = had(
+        ef(ElemFn::Tanh, transpose(row)),
+        transpose(scale(op1(Op::Sum, zt.clone()), ef(ElemFn::Sigmoid, zt))),
+    );
+    check_jac(&b, &f, &z);
     // jac(s, z) is written with the let name: diag(s) − s sᵀ
     let j = differentiate(&b.p, &d2(Op::Jac, s.clone(), z.clone())).unwrap();
     assert_eq!(j.op, Op::Sub);
@@ -561,4 +570,23 @@ fn timing() {
     let t = std::time::Instant::now();
     backward_pass(&b.p, &j, &ws).unwrap();
     println!("mlp 1000: {:?}", t.elapsed());
+}
+
+#[test]
+fn long_let_chains_do_not_recurse_deeply() {
+    // only the first layer is the variable: every let depends on it through the chain
+    let (b, j, ws) = mlp(1500);
+    let g = differentiate(&b.p, &d2(Op::Grad, j.clone(), ws[0].clone()));
+    assert!(g.unwrap_err().message.contains("too deeply"));
+    let bp = backward_pass(&b.p, &j, &ws[..1]).unwrap();
+    assert_eq!(bp.results.len(), 1);
+    let (b, j, ws) = mlp(4);
+    let g = differentiate(&b.p, &d2(Op::Grad, j.clone(), ws[0].clone())).unwrap();
+    let Op::Var(vid) = ws[0].op else { panic!() };
+    let env = sample(&b.p, &mut Rng(8));
+    assert!(close(
+        &eval(&b.p, &g, &env),
+        &fd_grad(&b.p, &j, vid, &env),
+        1e-4
+    ));
 }

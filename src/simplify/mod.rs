@@ -156,6 +156,7 @@ pub fn simplify_named(
     names: &[String],
 ) -> Simplified {
     let Ok(e2) = eliminate_derivatives(prog, e) else {
+        // Also reached for input nested too deeply to convert safely.
         return Simplified {
             expr: e.clone(),
             budget_hit: false,
