@@ -1114,7 +1114,10 @@ impl Forward<'_, '_> {
             return Ok(t.clone());
         }
         let t = match self.g.body(k)? {
-            Some(b) if self.g.key_depends(k, 0)? => self.tangent(&b, depth + 1)?,
+            Some(b) if self.g.key_depends(k, 0)? => {
+                let val = self.g.key_expr(k);
+                self.tangent_val(&b, &val, depth + 1)?
+            }
             _ => None,
         };
         self.tangents.insert(k, t.clone());
@@ -1123,6 +1126,11 @@ impl Forward<'_, '_> {
 
     /// ∂e/∂x as a len(e) × len(x) matrix (None when e does not depend on x).
     fn tangent(&mut self, e: &Expr, depth: usize) -> R<Option<Expr>> {
+        self.tangent_val(e, e, depth)
+    }
+
+    /// `tangent`, where the value of `e` is written `val` (a let name for a let's body).
+    fn tangent_val(&mut self, e: &Expr, val: &Expr, depth: usize) -> R<Option<Expr>> {
         if depth > MAX_DEPTH {
             return err(e.span, "expression nested too deeply to differentiate");
         }
@@ -1214,7 +1222,7 @@ impl Forward<'_, '_> {
                     if *f == ElemFn::Step {
                         None
                     } else {
-                        Some(mul(dg(elem_prime(*f, &z, e)), tz))
+                        Some(mul(dg(elem_prime(*f, &z, val)), tz))
                     }
                 })
             }
@@ -1227,7 +1235,7 @@ impl Forward<'_, '_> {
                 }
             }
             Op::Softmax => t(0).map(|tz| {
-                let s = e.clone();
+                let s = val.clone();
                 let j = sub(dg(s.clone()), mul(s.clone(), transpose(s)));
                 mul(j, tz)
             }),
@@ -1236,7 +1244,7 @@ impl Forward<'_, '_> {
                 mul(transpose(s), tz)
             }),
             Op::Sum => t(0).map(|tz| mul(transpose(colv(ones(x(0).shape, sp))), tz)),
-            Op::Norm => t(0).map(|tz| mul(transpose(colv(div(x(0), e.clone()))), tz)),
+            Op::Norm => t(0).map(|tz| mul(transpose(colv(div(x(0), val.clone()))), tz)),
             Op::Pow => {
                 let (b, p) = (x(0), x(1));
                 let pm1 = sub(p.clone(), num(1, sp));

@@ -38,7 +38,10 @@ impl CostFunction<Mx> for LectureCost<'_> {
         let own = match enode {
             Mx::Other(s, kids) if kids.is_empty() => {
                 let e = &self.egraph.analysis.table.entries[s];
-                if e.facts.named {
+                if e.facts.ones || e.facts.zeros || e.facts.eye {
+                    // Constants read at a glance: w ∘ (1 − h∘h) beats w − w ∘ (h∘h).
+                    0.9
+                } else if e.facts.named {
                     // Prefer downstream names (larger rank) by a hair.
                     1.0 - 1e-6 * (e.rank.min(1_000_000) as f64 / 1_000_000.0) - 1e-7
                 } else {

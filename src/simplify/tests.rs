@@ -570,3 +570,57 @@ fn all_example_files_run_through() {
         }
     }
 }
+
+const TEXTBOOK: &str = "\
+dim n, k\n\
+var x: vec[n]\n\
+var A: mat[n, n]\n\
+var S: mat[n, n] spd\n\
+var z: vec[k]\n\
+var y: vec[k] onehot\n\
+var w: vec[n]\n\
+let s = softmax(z)\n\
+let h = tanh(A x)\n\
+let f = w^T h\n\
+derive jac(s, z)\n\
+derive grad(f, x)\n\
+derive grad(f, A)\n\
+derive hess(x^T A x, x)\n\
+derive grad(logdet(S), S)\n\
+derive grad(det(A), A)\n\
+derive grad(norm(x), x)\n\
+derive grad(sum(sigmoid(x)), x)\n\
+derive grad(logsumexp(z), z)\n\
+derive grad(-sum(y .* log(softmax(z))), z)\n\
+derive grad(x^T A x, x)\n\
+derive grad(tr(A^-1), A)\n\
+";
+
+#[test]
+fn textbook_gradients_in_lecture_form() {
+    let (_, prog) = crate::load("t.grad", TEXTBOOK.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut got = Vec::new();
+    for w in &prog.work {
+        if let ir::WorkKind::Derive { items, .. } = &w.kind {
+            for it in items {
+                let d = crate::derive::differentiate(&prog, &it.expr).unwrap();
+                let s = simplify(&prog, &d, &Budget::default());
+                got.push(format!("{} = {}", it.text, show(&prog, &s.expr)));
+            }
+        }
+    }
+    let want = [
+        "jac(s, z) = (Diag(s) - (s sᵀ))",
+        "grad(f, x) = (Aᵀ (w ∘ (ones - (h ∘ h))))",
+        "grad(f, A) = ((w ∘ (ones - (h ∘ h))) xᵀ)",
+        "hess(x^T A x, x) = (A + Aᵀ)",
+        "grad(logdet(S), S) = Inv(S)",
+        "grad(det(A), A) = (Det(A) Inv(A)ᵀ)",
+        "grad(norm(x), x) = Div(x, Norm(x))",
+        "grad(sum(sigmoid(x)), x) = (Elem(Sigmoid)(x) ∘ (ones - Elem(Sigmoid)(x)))",
+        "grad(logsumexp(z), z) = Softmax(z)",
+        "grad(-sum(y .* log(softmax(z))), z) = (Softmax(z) - y)",
+        "grad(x^T A x, x) = ((A + Aᵀ) x)",
+    ];
+    assert_eq!(&got[..want.len()], &want[..]);
+}
