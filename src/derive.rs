@@ -32,7 +32,7 @@ fn err<T>(span: Span, message: impl Into<String>) -> R<T> {
 /// Nesting bound for every recursive walk: deeper input is an error, not a stack overflow.
 const MAX_DEPTH: usize = 400;
 /// Bound on unrolled sums and products.
-const MAX_UNROLL: i64 = 10_000;
+const MAX_UNROLL: i64 = 64;
 
 // ---------------------------------------------------------------- constructors
 // Small smart constructors: they fold the trivial cases (1·x, x + 0, −−x) that
@@ -328,6 +328,31 @@ pub fn substitute_dim(e: &Expr, dim: ir::DimId, value: u64) -> Expr {
         shape,
         e.span,
     )
+}
+
+/// The program with a symbolic dimension fixed to `value` (in every let,
+/// sequence and shape at once): how a caller unrolls `T = 1..6` before
+/// differentiating through a recurrence.
+pub fn fix_dim(prog: &Program, dim: ir::DimId, value: u64) -> Program {
+    let mut p = prog.clone();
+    if let Some(d) = p.dims.get_mut(dim) {
+        d.value = Some(value);
+    }
+    p
+}
+
+/// `e` with let-function calls inlined, sums and products over concrete
+/// ranges unrolled and sequence times made literal (for proofs).
+pub fn expand_concrete(prog: &Program, e: &Expr) -> Result<Expr, DeriveError> {
+    if nested_deeper_than(e, MAX_DEPTH) {
+        return err(e.span, "expression nested too deeply");
+    }
+    Graph::new(prog, Key::Var(usize::MAX), e.span).expand(e, 0)
+}
+
+/// The definition of sequence element `seq[t]`, expanded; None for a given element.
+pub fn seq_definition(prog: &Program, seq: ir::SeqId, t: i64) -> Result<Option<Expr>, DeriveError> {
+    Graph::new(prog, Key::Var(usize::MAX), prog.seqs[seq].span).body(Key::Seq(seq, t))
 }
 
 /// A node of the computation graph whose adjoint is accumulated.

@@ -60,11 +60,20 @@ struct Prepared {
     analysis: MxAnalysis,
 }
 
+/// A named node whose definition may be unioned with it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Named {
+    Let(ir::LetId),
+    /// A sequence element at a literal time (proofs only).
+    Seq(ir::SeqId, i64),
+}
+
 fn prepare(
     prog: &Program,
     exprs: &[&ir::Expr],
     unfold_depth: usize,
     adjoint_names: &[String],
+    unfold_seqs: bool,
 ) -> Prepared {
     let mut conv = ToEgg {
         prog,
@@ -72,12 +81,16 @@ fn prepare(
         adjoint_names: adjoint_names.to_vec(),
     };
     let mut roots = Vec::new();
-    let mut frontier: Vec<ir::LetId> = Vec::new();
-    let collect = |e: &ir::Expr, out: &mut Vec<ir::LetId>| {
-        e.walk(&mut |n| {
-            if let Op::Let(l) = n.op {
-                out.push(l);
+    let mut frontier: Vec<(Named, ir::Expr)> = Vec::new();
+    let collect = |e: &ir::Expr, out: &mut Vec<(Named, ir::Expr)>| {
+        e.walk(&mut |n| match &n.op {
+            Op::Let(l) => out.push((Named::Let(*l), n.clone())),
+            Op::SeqAt(s) if unfold_seqs => {
+                if let Some(t) = crate::derive::const_int(prog, &n.args[0]) {
+                    out.push((Named::Seq(*s, t), n.clone()));
+                }
             }
+            _ => {}
         })
     };
     for e in exprs {
@@ -86,20 +99,36 @@ fn prepare(
         roots.push(rec);
         collect(e, &mut frontier);
     }
-    let mut done: HashSet<ir::LetId> = HashSet::new();
+    let mut done: HashSet<Named> = HashSet::new();
     let mut lets = Vec::new();
     for _ in 0..unfold_depth {
         let mut next = Vec::new();
-        for l in frontier.drain(..) {
-            if done.len() >= MAX_UNFOLD || !done.insert(l) || prog.lets[l].is_function {
+        for (named, node) in frontier.drain(..) {
+            if done.len() >= MAX_UNFOLD || !done.insert(named) {
                 continue;
             }
-            let Ok(body) = eliminate_derivatives(prog, &prog.lets[l].body) else {
-                continue;
+            let body = match named {
+                Named::Let(l) if !prog.lets[l].is_function => {
+                    let Ok(b) = eliminate_derivatives(prog, &prog.lets[l].body) else {
+                        continue;
+                    };
+                    if unfold_seqs {
+                        crate::derive::expand_concrete(prog, &b).unwrap_or(b)
+                    } else {
+                        b
+                    }
+                }
+                Named::Seq(s, t) => match crate::derive::seq_definition(prog, s, t) {
+                    Ok(Some(b)) => match eliminate_derivatives(prog, &b) {
+                        Ok(b) => b,
+                        Err(_) => continue,
+                    },
+                    _ => continue,
+                },
+                _ => continue,
             };
-            let name = ir::Expr::leaf(Op::Let(l), prog.lets[l].body.shape, body.span);
             let (mut a, mut b) = (RecExpr::default(), RecExpr::default());
-            conv.add(&name, &mut a);
+            conv.add(&node, &mut a);
             conv.add(&body, &mut b);
             collect(&body, &mut next);
             lets.push((a, b));
@@ -162,7 +191,7 @@ pub fn simplify_named(
             budget_hit: false,
         };
     };
-    let p = prepare(prog, &[&e2], 1, names);
+    let p = prepare(prog, &[&e2], 1, names, false);
     let (g, ids, _) = load(p, false);
     let r = runner(g, budget).run(rules::rules());
     let root = r.egraph.find(ids[0]);
@@ -226,7 +255,10 @@ pub fn prove_equal(prog: &Program, a: &ir::Expr, b: &ir::Expr, budget: &Budget) 
             prog.shape_name(b2.shape)
         ));
     }
-    let p = prepare(prog, &[&a2, &b2], 64, &[]);
+    // Proofs see through concrete sums, products and sequence elements.
+    let a2 = crate::derive::expand_concrete(prog, &a2).unwrap_or(a2);
+    let b2 = crate::derive::expand_concrete(prog, &b2).unwrap_or(b2);
+    let p = prepare(prog, &[&a2, &b2], 64, &[], true);
     let (g, ids, roots) = load(p, true);
     let (ia, ib) = (ids[0], ids[1]);
     let mut r = runner(g, budget)

@@ -624,3 +624,45 @@ fn textbook_gradients_in_lecture_form() {
     ];
     assert_eq!(&got[..want.len()], &want[..]);
 }
+
+/// The BPTT closed forms hold for every unrolled T; the slide's version with one
+/// factor Uᵀ too many is never proved; the backward pass has one δ per time step.
+#[test]
+fn rnn_closed_forms_are_proved_for_unrolled_t() {
+    let (_, base) =
+        crate::load("t.grad", include_str!("testdata/rnn_bptt.grad").as_bytes()).unwrap();
+    let d = (0..base.dims.len())
+        .find(|d| base.dims[*d].name == "T")
+        .unwrap();
+    for t in 1..=3u64 {
+        let prog = crate::derive::fix_dim(&base, d, t);
+        let mut proved = Vec::new();
+        for w in &prog.work {
+            match &w.kind {
+                ir::WorkKind::Derive { of: Some(f), items } => {
+                    let wrts: Vec<Expr> = items.iter().map(|i| i.expr.args[1].clone()).collect();
+                    let bp = crate::derive::backward_pass(&prog, f, &wrts).unwrap();
+                    assert_eq!(bp.adjoints.len(), t as usize);
+                    let last = show(&prog, &bp.adjoints[t as usize - 1].1);
+                    if t > 1 {
+                        assert!(last.starts_with("((Uᵀ δ"), "{last}");
+                    }
+                }
+                ir::WorkKind::Claim(c) if c.steps[0].relation == ir::Relation::Eq => {
+                    let o = prove_equal(&prog, &c.first, &c.steps[0].rhs, &Budget::default());
+                    proved.push((c.expect, matches!(o, ProofOutcome::Proved { .. })));
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(
+            proved,
+            [
+                (ir::Expect::Holds, true),
+                (ir::Expect::Holds, true),
+                (ir::Expect::Refuted, false)
+            ],
+            "T = {t}"
+        );
+    }
+}
