@@ -107,7 +107,11 @@ pub enum SeqPiece {
     /// `var x[t]`: an independent variable at every time.
     GivenEvery { attrs: Vec<Attr>, span: Span },
     /// `var h[0]`: an independent variable at time `at`.
-    GivenAt { at: i64, attrs: Vec<Attr>, span: Span },
+    GivenAt {
+        at: i64,
+        attrs: Vec<Attr>,
+        span: Span,
+    },
     /// `let z[t] = body` (for every t where body is defined) or with a guard
     /// `for t >= 1`.
     Defined {
@@ -223,7 +227,10 @@ pub enum Op {
     /// A component: [base, i] for a vector, [base, i, j] for a matrix (1-based).
     Component,
     /// A literal matrix: entries row-major, each a scalar expression.
-    Literal { rows: usize, cols: usize },
+    Literal {
+        rows: usize,
+        cols: usize,
+    },
 
     // ---- arithmetic
     /// [a]
@@ -295,7 +302,10 @@ pub enum Op {
     /// [from, to, body]: `sum(t in from..to, body)`
     SumRange(LocalId),
     /// [from, to, body]: ordered product; `downto` multiplies from `from` down to `to`
-    ProdRange { local: LocalId, downto: bool },
+    ProdRange {
+        local: LocalId,
+        downto: bool,
+    },
 
     // ---- derivatives: [f, wrt] where wrt is Var, Let, SeqAt or a Component of one of them
     /// gradient of a scalar, shape of wrt
@@ -469,8 +479,7 @@ impl Program {
     }
     /// Two dimensions are the same when they are the same symbol or have the same value.
     pub fn same_dim(&self, a: Dim, b: Dim) -> bool {
-        a == b
-            || matches!((self.dim_value(a), self.dim_value(b)), (Some(x), Some(y)) if x == y)
+        a == b || matches!((self.dim_value(a), self.dim_value(b)), (Some(x), Some(y)) if x == y)
     }
     pub fn same_shape(&self, a: Shape, b: Shape) -> bool {
         self.same_dim(a.rows, b.rows) && self.same_dim(a.cols, b.cols)

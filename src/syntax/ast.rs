@@ -30,7 +30,11 @@ pub enum StmtKind {
         attrs: Vec<Ident>,
     },
     /// `assume a < b`
-    Assume { lhs: Expr, op: Spanned<CmpOp>, rhs: Expr },
+    Assume {
+        lhs: Expr,
+        op: Spanned<CmpOp>,
+        rhs: Expr,
+    },
     /// `let z1 = W x + b1`, `let f(x: vec[2]) = ...`, `let D[k] = ...`,
     /// `let h[t] = g(z[t - 1]) for t >= 1`
     Let {

@@ -1,0 +1,275 @@
+//! The rewrite rules. Every rule holds for all values its condition allows;
+//! conditions consult only what the analysis KNOWS (shapes, constants,
+//! declared attributes, facts an operator guarantees such as softmax > 0),
+//! never "not known to be zero". Matrices do not commute; scalars do.
+
+use super::lang::{Data, Mx, MxAnalysis, MxGraph};
+use crate::ir::{Dim, Op, Shape};
+use egg::{
+    Applier, ENodeOrVar, Id, PatternAst, RecExpr, Rewrite, Subst, Symbol, Var, rewrite as rw,
+};
+use num_rational::BigRational;
+use std::sync::OnceLock;
+
+type Rw = Rewrite<Mx, MxAnalysis>;
+
+fn data<'a>(g: &'a MxGraph, s: &Subst, v: &str) -> &'a Data {
+    &g[s[v.parse::<Var>().expect("pattern variable")]].data
+}
+
+fn cond(v: &'static str, f: fn(&Data) -> bool) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
+    move |g, _, s| f(data(g, s, v))
+}
+fn scalar(v: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
+    cond(v, |d| d.shape.is_scalar())
+}
+fn both_scalar(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
+    move |g, _, s| data(g, s, a).shape.is_scalar() && data(g, s, b).shape.is_scalar()
+}
+fn scalar_and_not(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
+    move |g, _, s| data(g, s, a).shape.is_scalar() && !data(g, s, b).shape.is_scalar()
+}
+fn columns(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
+    move |g, _, s| data(g, s, a).shape.is_column() && data(g, s, a).shape == data(g, s, b).shape
+}
+
+/// The fact a conditional rule relied on, for `ProofOutcome::Proved::facts`;
+/// `arg(i)` prints the i-th argument of the term the rule matched.
+pub fn fact_text(rule: &str, arg: &dyn Fn(usize) -> Option<String>) -> Option<String> {
+    let a = |i| arg(i).unwrap_or_else(|| "?".into());
+    Some(match rule {
+        "sum-one" => format!("sum({}) = 1 (onehot, simplex or softmax)", a(0)),
+        "had-onehot-self" => format!("{} is onehot ⇒ y ∘ y = y", a(0)),
+        "had-cancel" => format!(
+            "{} ≠ 0 (positive: softmax, exp, sigmoid or a positive attribute)",
+            a(0)
+        ),
+        "haddiv-cancel" => format!("{} ≠ 0", a(1)),
+        "haddiv-self" | "div-self" => format!("{} ≠ 0", a(0)),
+        "tr-symmetric" => {
+            "a symmetric matrix (symmetric/spd attribute or diag) equals its transpose".into()
+        }
+        "inv-mul-self" | "mul-inv-self" => "invertible ⇒ A⁻¹ A = I".into(),
+        "exp-log" => format!("{} > 0", a(0)),
+        "relu-indicator" => "relu(z) > 0 ⇔ z > 0".into(),
+        _ => return None,
+    })
+}
+
+#[derive(Clone, Copy)]
+enum Const {
+    Ones,
+    Zeros,
+    Eye,
+}
+
+/// Rewrites to a constant (ones, zeros, I) of the shape of the matched class.
+struct MakeConst(Const);
+
+fn dim_tag(d: Dim) -> String {
+    match d {
+        Dim::Const(c) => c.to_string(),
+        Dim::Sym(s) => format!("d{s}"),
+    }
+}
+
+impl Applier<Mx, MxAnalysis> for MakeConst {
+    fn apply_one(
+        &self,
+        egraph: &mut MxGraph,
+        eclass: Id,
+        _subst: &Subst,
+        searcher_ast: Option<&PatternAst<Mx>>,
+        rule_name: Symbol,
+    ) -> Vec<Id> {
+        let shape = egraph[eclass].data.shape;
+        let node = if shape.is_scalar() {
+            Mx::Num(match self.0 {
+                Const::Zeros => BigRational::from_integer(0.into()),
+                _ => BigRational::from_integer(1.into()),
+            })
+        } else {
+            let (op, name, facts) = match self.0 {
+                Const::Ones => (
+                    Op::Ones,
+                    "ones",
+                    super::lang::Facts {
+                        ones: true,
+                        positive: true,
+                        nonzero: true,
+                        ..Default::default()
+                    },
+                ),
+                Const::Zeros => (
+                    Op::Zeros,
+                    "zeros",
+                    super::lang::Facts {
+                        zeros: true,
+                        ..Default::default()
+                    },
+                ),
+                Const::Eye => (
+                    Op::Eye,
+                    "I",
+                    super::lang::Facts {
+                        eye: true,
+                        symmetric: true,
+                        invertible: true,
+                        ..Default::default()
+                    },
+                ),
+            };
+            let name = format!("{name}{{{},{}}}", dim_tag(shape.rows), dim_tag(shape.cols));
+            // The table keeps the program's shape for conversion back; the
+            // normalised one is all the analysis needs, and both are equal here
+            // up to fixed dimensions, which the IR treats as the same.
+            let sym = egraph
+                .analysis
+                .table
+                .intern(&name, op, (shape, shape_ir(shape)), facts, 0);
+            Mx::Other(sym, vec![])
+        };
+        let Some(ast) = searcher_ast else {
+            let id = egraph.add(node);
+            return if egraph.union(eclass, id) {
+                vec![eclass]
+            } else {
+                vec![]
+            };
+        };
+        let mut rhs: RecExpr<ENodeOrVar<Mx>> = RecExpr::default();
+        rhs.add(ENodeOrVar::ENode(node));
+        let (from, did) = egraph.union_instantiations(ast, &rhs, _subst, rule_name);
+        if did { vec![from] } else { vec![] }
+    }
+}
+
+fn shape_ir(s: Shape) -> Shape {
+    s
+}
+
+#[rustfmt::skip]
+fn build() -> Vec<Rw> {
+    let mut r: Vec<Rw> = vec![
+        // ---- sums and negation (all same-shape, entrywise: commutative)
+        rw!("add-comm"; "(+ ?a ?b)" => "(+ ?b ?a)"),
+        rw!("add-assoc"; "(+ (+ ?a ?b) ?c)" => "(+ ?a (+ ?b ?c))"),
+        rw!("add-assoc-rev"; "(+ ?a (+ ?b ?c))" => "(+ (+ ?a ?b) ?c)"),
+        rw!("sub-as-add-neg"; "(- ?a ?b)" => "(+ ?a (neg ?b))"),
+        rw!("add-neg-as-sub"; "(+ ?a (neg ?b))" => "(- ?a ?b)"),
+        rw!("neg-neg"; "(neg (neg ?a))" => "?a"),
+        rw!("neg-add"; "(neg (+ ?a ?b))" => "(+ (neg ?a) (neg ?b))"),
+        rw!("neg-add-rev"; "(+ (neg ?a) (neg ?b))" => "(neg (+ ?a ?b))"),
+        rw!("add-zero"; "(+ ?a ?zr)" => "?a" if cond("?zr", |d| d.facts.zeros)),
+        rw!("add-neg-self"; "(+ ?a (neg ?a))" => { MakeConst(Const::Zeros) }),
+        // ---- matrix products: associative, distributive, NOT commutative
+        rw!("mul-assoc"; "(* (* ?a ?b) ?c)" => "(* ?a (* ?b ?c))"),
+        rw!("mul-assoc-rev"; "(* ?a (* ?b ?c))" => "(* (* ?a ?b) ?c)"),
+        rw!("mul-distrib-left"; "(* ?a (+ ?b ?c))" => "(+ (* ?a ?b) (* ?a ?c))"),
+        rw!("mul-factor-left"; "(+ (* ?a ?b) (* ?a ?c))" => "(* ?a (+ ?b ?c))"),
+        rw!("mul-distrib-right"; "(* (+ ?a ?b) ?c)" => "(+ (* ?a ?c) (* ?b ?c))"),
+        rw!("mul-factor-right"; "(+ (* ?a ?c) (* ?b ?c))" => "(* (+ ?a ?b) ?c)"),
+        rw!("mul-neg-left"; "(* (neg ?a) ?b)" => "(neg (* ?a ?b))"),
+        rw!("mul-neg-right"; "(* ?a (neg ?b))" => "(neg (* ?a ?b))"),
+        rw!("neg-mul-left"; "(neg (* ?a ?b))" => "(* (neg ?a) ?b)"),
+        rw!("mul-eye-left"; "(* ?e ?a)" => "?a" if cond("?e", |d| d.facts.eye)),
+        rw!("mul-eye-right"; "(* ?a ?e)" => "?a" if cond("?e", |d| d.facts.eye)),
+        rw!("mul-scalar-comm"; "(* ?a ?b)" => "(* ?b ?a)" if both_scalar("?a", "?b")),
+        rw!("mul-scalar-left"; "(* ?s ?a)" => "(scale ?s ?a)" if scalar_and_not("?s", "?a")),
+        rw!("mul-scalar-right"; "(* ?a ?s)" => "(scale ?s ?a)" if scalar_and_not("?s", "?a")),
+        rw!("mul-one"; "(* 1 ?a)" => "?a"),
+        // ---- scalar multiples
+        rw!("scale-one"; "(scale 1 ?a)" => "?a"),
+        rw!("scale-minus-one"; "(scale -1 ?a)" => "(neg ?a)"),
+        rw!("scale-zero"; "(scale 0 ?a)" => { MakeConst(Const::Zeros) }),
+        rw!("scale-scale"; "(scale ?s (scale ?t ?a))" => "(scale (* ?s ?t) ?a)"),
+        rw!("scale-neg"; "(scale ?s (neg ?a))" => "(neg (scale ?s ?a))"),
+        rw!("neg-scale"; "(scale (neg ?s) ?a)" => "(neg (scale ?s ?a))"),
+        rw!("scale-add"; "(scale ?s (+ ?a ?b))" => "(+ (scale ?s ?a) (scale ?s ?b))"),
+        rw!("scale-factor"; "(+ (scale ?s ?a) (scale ?s ?b))" => "(scale ?s (+ ?a ?b))"),
+        rw!("scale-mul-left"; "(* (scale ?s ?a) ?b)" => "(scale ?s (* ?a ?b))"),
+        rw!("scale-mul-right"; "(* ?a (scale ?s ?b))" => "(scale ?s (* ?a ?b))"),
+        rw!("scale-out-left"; "(scale ?s (* ?a ?b))" => "(* (scale ?s ?a) ?b)"),
+        rw!("scale-had"; "(.* (scale ?s ?a) ?b)" => "(scale ?s (.* ?a ?b))"),
+        rw!("scale-scalar"; "(scale ?s ?a)" => "(* ?s ?a)" if scalar("?a")),
+        // ---- transpose
+        rw!("tr-tr"; "(T (T ?a))" => "?a"),
+        rw!("tr-mul"; "(T (* ?a ?b))" => "(* (T ?b) (T ?a))"),
+        rw!("tr-mul-rev"; "(* (T ?b) (T ?a))" => "(T (* ?a ?b))"),
+        rw!("tr-add"; "(T (+ ?a ?b))" => "(+ (T ?a) (T ?b))"),
+        rw!("tr-sub"; "(T (- ?a ?b))" => "(- (T ?a) (T ?b))"),
+        rw!("tr-neg"; "(T (neg ?a))" => "(neg (T ?a))"),
+        rw!("tr-scale"; "(T (scale ?s ?a))" => "(scale ?s (T ?a))"),
+        rw!("tr-had"; "(T (.* ?a ?b))" => "(.* (T ?a) (T ?b))"),
+        rw!("tr-scalar"; "(T ?a)" => "?a" if scalar("?a")),
+        rw!("tr-symmetric"; "(T ?a)" => "?a" if cond("?a", |d| d.facts.symmetric)),
+        rw!("tr-inv"; "(T (inv ?a))" => "(inv (T ?a))"),
+        rw!("inv-tr"; "(inv (T ?a))" => "(T (inv ?a))"),
+        // ---- inverses
+        rw!("inv-inv"; "(inv (inv ?a))" => "?a"),
+        rw!("inv-mul-self"; "(* (inv ?a) ?a)" => { MakeConst(Const::Eye) }),
+        rw!("mul-inv-self"; "(* ?a (inv ?a))" => { MakeConst(Const::Eye) }),
+        // ---- elementwise products (commutative, entrywise)
+        rw!("had-comm"; "(.* ?a ?b)" => "(.* ?b ?a)"),
+        rw!("had-assoc"; "(.* (.* ?a ?b) ?c)" => "(.* ?a (.* ?b ?c))"),
+        rw!("had-assoc-rev"; "(.* ?a (.* ?b ?c))" => "(.* (.* ?a ?b) ?c)"),
+        rw!("had-distrib"; "(.* ?a (+ ?b ?c))" => "(+ (.* ?a ?b) (.* ?a ?c))"),
+        rw!("had-factor"; "(+ (.* ?a ?b) (.* ?a ?c))" => "(.* ?a (+ ?b ?c))"),
+        rw!("had-neg"; "(.* (neg ?a) ?b)" => "(neg (.* ?a ?b))"),
+        rw!("neg-had"; "(neg (.* ?a ?b))" => "(.* (neg ?a) ?b)"),
+        rw!("had-ones"; "(.* ?a ?o)" => "?a" if cond("?o", |d| d.facts.ones)),
+        rw!("had-onehot-self"; "(.* ?y ?y)" => "?y" if cond("?y", |d| d.facts.onehot)),
+        rw!("had-scalar"; "(.* ?a ?b)" => "(* ?a ?b)" if both_scalar("?a", "?b")),
+        rw!("had-cancel"; "(.* ?b (./ ?a ?b))" => "?a" if cond("?b", |d| d.facts.nonzero)),
+        rw!("haddiv-cancel"; "(./ (.* ?a ?b) ?b)" => "?a" if cond("?b", |d| d.facts.nonzero)),
+        rw!("haddiv-self"; "(./ ?a ?a)" => { MakeConst(Const::Ones) } if cond("?a", |d| d.facts.nonzero)),
+        rw!("haddiv-neg"; "(./ (neg ?a) ?b)" => "(neg (./ ?a ?b))"),
+        rw!("neg-haddiv"; "(neg (./ ?a ?b))" => "(./ (neg ?a) ?b)"),
+        rw!("div-self"; "(/ ?a ?a)" => "1" if cond("?a", |d| d.facts.nonzero)),
+        rw!("div-one"; "(/ ?a 1)" => "?a"),
+        rw!("div-neg"; "(/ (neg ?a) ?s)" => "(neg (/ ?a ?s))"),
+        // ---- sums of entries
+        rw!("sum-add"; "(sum (+ ?a ?b))" => "(+ (sum ?a) (sum ?b))"),
+        rw!("sum-add-rev"; "(+ (sum ?a) (sum ?b))" => "(sum (+ ?a ?b))"),
+        rw!("sum-neg"; "(sum (neg ?a))" => "(neg (sum ?a))"),
+        rw!("neg-sum"; "(neg (sum ?a))" => "(sum (neg ?a))"),
+        rw!("sum-scale"; "(sum (scale ?s ?a))" => "(* ?s (sum ?a))"),
+        rw!("sum-scalar"; "(sum ?a)" => "?a" if scalar("?a")),
+        rw!("sum-one"; "(sum ?y)" => "1" if cond("?y", |d| d.facts.sum_one)),
+        rw!("inner-as-sum"; "(* (T ?a) ?b)" => "(sum (.* ?a ?b))" if columns("?a", "?b")),
+        rw!("sum-as-inner"; "(sum (.* ?a ?b))" => "(* (T ?a) ?b)" if columns("?a", "?b")),
+        // ---- structure
+        rw!("diag-mul-vec"; "(* (diag ?a) ?b)" => "(.* ?a ?b)" if cond("?b", |d| d.shape.is_column())),
+        rw!("relu-indicator"; "(ind> (relu ?x) ?zr)" => "(ind> ?x ?zr)" if cond("?zr", |d| d.facts.zeros)),
+        rw!("log-exp"; "(log (exp ?a))" => "?a"),
+        rw!("exp-log"; "(exp (log ?a))" => "?a" if cond("?a", |d| d.facts.positive)),
+        // ---- components (1-based): entries of structured matrices
+        rw!("at-add"; "(at (+ ?a ?b) ?i)" => "(+ (at ?a ?i) (at ?b ?i))"),
+        rw!("at-sub"; "(at (- ?a ?b) ?i)" => "(- (at ?a ?i) (at ?b ?i))"),
+        rw!("at-neg"; "(at (neg ?a) ?i)" => "(neg (at ?a ?i))"),
+        rw!("at-scale"; "(at (scale ?s ?a) ?i)" => "(* ?s (at ?a ?i))"),
+        rw!("at-had"; "(at (.* ?a ?b) ?i)" => "(* (at ?a ?i) (at ?b ?i))"),
+        rw!("at-haddiv"; "(at (./ ?a ?b) ?i)" => "(/ (at ?a ?i) (at ?b ?i))"),
+        rw!("at-ones"; "(at ?o ?i)" => "1" if cond("?o", |d| d.facts.ones)),
+        rw!("at-add-2"; "(at (+ ?a ?b) ?i ?j)" => "(+ (at ?a ?i ?j) (at ?b ?i ?j))"),
+        rw!("at-sub-2"; "(at (- ?a ?b) ?i ?j)" => "(- (at ?a ?i ?j) (at ?b ?i ?j))"),
+        rw!("at-neg-2"; "(at (neg ?a) ?i ?j)" => "(neg (at ?a ?i ?j))"),
+        rw!("at-scale-2"; "(at (scale ?s ?a) ?i ?j)" => "(* ?s (at ?a ?i ?j))"),
+        rw!("at-had-2"; "(at (.* ?a ?b) ?i ?j)" => "(* (at ?a ?i ?j) (at ?b ?i ?j))"),
+        rw!("at-transpose"; "(at (T ?a) ?i ?j)" => "(at ?a ?j ?i)"),
+        rw!("at-diag"; "(at (diag ?v) ?i ?j)" => "(* (at ?v ?i) (delta ?i ?j))"),
+        rw!("at-outer"; "(at (* ?u (T ?w)) ?i ?j)" => "(* (at ?u ?i) (at ?w ?j))" if cond("?u", |d| d.shape.is_column())),
+        rw!("at-eye"; "(at ?e ?i ?j)" => "(delta ?i ?j)" if cond("?e", |d| d.facts.eye)),
+        rw!("delta-self"; "(delta ?i ?i)" => "1"),
+        rw!("delta-comm"; "(delta ?i ?j)" => "(delta ?j ?i)"),
+        rw!("mul-one-right"; "(* ?a 1)" => "?a"),
+    ];
+    r.extend(rw!("mul-neg-factor"; "(neg (* ?a ?b))" <=> "(* ?a (neg ?b))"));
+    r
+}
+
+/// The rule set, built once.
+pub fn rules() -> &'static [Rw] {
+    static RULES: OnceLock<Vec<Rw>> = OnceLock::new();
+    RULES.get_or_init(build)
+}
