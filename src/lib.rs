@@ -9,5 +9,6 @@
 //! [`diagnostics`] turns every stage's error into a source report.
 
 pub mod ir;
+pub mod represent;
 pub mod span;
 pub mod syntax;
