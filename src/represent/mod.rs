@@ -216,6 +216,9 @@ fn witness(
     let Some(forms) = &ctx.assume_forms else {
         return Err("the sides differ symbolically, but some assume is outside the fragment, so no parameter values can be checked against it".to_string());
     };
+    params.remove(&x);
+    // Parameters that only occur in assumes still need values to check them.
+    let shown: Vec<VarId> = params.iter().copied().collect();
     for (f, _) in forms {
         params.extend(f.vars());
     }
@@ -233,7 +236,7 @@ fn witness(
             .zip(&idx)
             .map(|(v, i)| (*v, grid[*i].clone()))
             .collect();
-        if let Some(found) = try_assignment(ctx, l, r, diffs, case, &params, &mut vals, forms) {
+        if let Some(found) = try_assignment(ctx, l, r, diffs, case, &shown, &mut vals, forms) {
             return Ok(found);
         }
         // next assignment (odometer); stop after the last

@@ -4,8 +4,9 @@
 //! from the program's `assume`s, never guessed.
 
 use super::poly::{Poly, Q};
-use crate::ir::{CmpOp, ElemFn, Expr, LocalId, Op, Program, VarId};
+use crate::ir::{CmpOp, ElemFn, Expr, LetId, LocalId, Op, Program, VarId};
 use num_traits::{Signed, ToPrimitive, Zero};
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -70,6 +71,9 @@ pub(crate) struct Ctx<'a> {
     pub assume_forms: Option<Vec<(Poly, bool)>>,
     /// The text of an assume that constrains `x` itself, if any.
     pub assume_on_x: Option<String>,
+    /// Plain `let`s already translated (they do not depend on any binding),
+    /// so that chains of definitions used several times stay linear in size.
+    lets: RefCell<HashMap<LetId, Pw>>,
 }
 
 type Env = HashMap<LocalId, Pw>;
@@ -82,6 +86,7 @@ impl<'a> Ctx<'a> {
             facts: Vec::new(),
             assume_forms: Some(Vec::new()),
             assume_on_x: None,
+            lets: RefCell::new(HashMap::new()),
         };
         let mut base = Vec::new();
         let mut forms = Some(Vec::new());
@@ -346,6 +351,9 @@ impl<'a> Ctx<'a> {
         self.to_pw(e, &Env::new(), 0)
     }
 
+    /// The recursion only walks the tree; each node's operation is applied in
+    /// [`Ctx::apply`] after its arguments are done, which keeps the frames on
+    /// the recursive path small.
     fn to_pw(&self, e: &Expr, env: &Env, depth: usize) -> Result<Pw, String> {
         if depth > MAX_DEPTH {
             return Err("the expression is nested too deeply".to_string());
@@ -353,10 +361,52 @@ impl<'a> Ctx<'a> {
         if !e.shape.is_scalar() {
             return Err(format!("{} is not a scalar", describe(self.prog, &e.op)));
         }
-        let d = depth + 1;
+        match &e.op {
+            Op::Let(id) => return self.let_pw(*id, depth + 1),
+            Op::CallLet(id) => return self.call_pw(*id, &e.args, env, depth + 1),
+            Op::Local(l) => {
+                return env.get(l).cloned().ok_or_else(|| {
+                    let name = self.prog.locals.get(*l).map_or("?", |d| d.name.as_str());
+                    format!("{name} is not a scalar function parameter")
+                });
+            }
+            _ => {}
+        }
+        let mut args = Vec::with_capacity(e.args.len());
+        for a in &e.args {
+            args.push(self.to_pw(a, env, depth + 1)?);
+        }
+        self.apply(e, args)
+    }
+
+    fn let_pw(&self, id: LetId, depth: usize) -> Result<Pw, String> {
+        if let Some(done) = self.lets.borrow().get(&id) {
+            return Ok(done.clone());
+        }
+        let decl = self.prog.lets.get(id).ok_or("unknown definition")?;
+        let out = self.to_pw(&decl.body, &Env::new(), depth)?;
+        self.lets.borrow_mut().insert(id, out.clone());
+        Ok(out)
+    }
+
+    fn call_pw(&self, id: LetId, args: &[Expr], env: &Env, depth: usize) -> Result<Pw, String> {
+        let decl = self.prog.lets.get(id).ok_or("unknown definition")?;
+        if decl.params.len() != args.len() {
+            return Err(format!("wrong number of arguments to {}", decl.name));
+        }
+        let mut inner = Env::new();
+        for (p, a) in decl.params.iter().zip(args) {
+            inner.insert(*p, self.to_pw(a, env, depth)?);
+        }
+        self.to_pw(&decl.body, &inner, depth)
+    }
+
+    /// One operation on already translated arguments.
+    fn apply(&self, e: &Expr, args: Vec<Pw>) -> Result<Pw, String> {
         let arg = |k: usize| -> Result<Pw, String> {
-            let a = e.args.get(k).ok_or("malformed expression")?;
-            self.to_pw(a, env, d)
+            args.get(k)
+                .cloned()
+                .ok_or_else(|| "malformed expression".to_string())
         };
         let konst = |i: i64| Ok(Pw::constant(Poly::int(i)));
         match &e.op {
@@ -369,25 +419,6 @@ impl<'a> Ctx<'a> {
                     self.prog.dim_name(*dim)
                 )),
             },
-            Op::Let(id) => {
-                let decl = self.prog.lets.get(*id).ok_or("unknown definition")?;
-                self.to_pw(&decl.body, &Env::new(), d)
-            }
-            Op::CallLet(id) => {
-                let decl = self.prog.lets.get(*id).ok_or("unknown definition")?;
-                if decl.params.len() != e.args.len() {
-                    return Err(format!("wrong number of arguments to {}", decl.name));
-                }
-                let mut inner = Env::new();
-                for (k, p) in decl.params.iter().enumerate() {
-                    inner.insert(*p, arg(k)?);
-                }
-                self.to_pw(&decl.body, &inner, d)
-            }
-            Op::Local(l) => env.get(l).cloned().ok_or_else(|| {
-                let name = self.prog.locals.get(*l).map_or("?", |d| d.name.as_str());
-                format!("{name} is not a scalar function parameter")
-            }),
             Op::Neg => Ok(arg(0)?.map(Poly::neg)),
             Op::Add => self.binop(&arg(0)?, &arg(1)?, Poly::add),
             Op::Sub => self.binop(&arg(0)?, &arg(1)?, Poly::sub),
@@ -407,8 +438,10 @@ impl<'a> Ctx<'a> {
                     .and_then(|c| c.to_integer().to_u32())
                     .filter(|n| *n <= MAX_POWER)
                     .ok_or("a power whose exponent is not a small nonnegative integer")?;
-                let out = base.map(|p| p.pow(n));
-                check_size(&out)?;
+                let mut out = Pw::constant(Poly::int(1));
+                for _ in 0..n {
+                    out = self.binop(&out, &base, Poly::mul)?;
+                }
                 Ok(out)
             }
             Op::Transpose | Op::Sum => arg(0),

@@ -129,14 +129,6 @@ impl Poly {
         out
     }
 
-    pub fn pow(&self, n: u32) -> Poly {
-        let mut out = Poly::int(1);
-        for _ in 0..n {
-            out = out.mul(self);
-        }
-        out
-    }
-
     /// Degree in the variable `v`.
     pub fn degree_in(&self, v: VarId) -> u32 {
         self.terms

@@ -385,3 +385,66 @@ fn claim_variable_needs_a_kink() {
     assert_eq!(claim_variable(&p, &linear(), &var(X)), None);
     assert_eq!(claim_variable(&p, &hinge(), &num(0)), Some(X));
 }
+
+#[test]
+fn plain_lets_are_inlined() {
+    // let z = relu(x - 1); represent z + z with relu
+    let mut p = program(&[]);
+    p.lets.push(LetDecl {
+        name: "z".to_string(),
+        params: vec![],
+        is_function: false,
+        body: elem(ElemFn::Relu, sub(var(X), num(1))),
+        span: sp(),
+    });
+    let z = || node(Op::Let(1), vec![]);
+    let (net, _) = repr(represent(&p, &add(z(), z()), X, Activation::Relu));
+    assert_eq!(net, "f(x) = 2·g(x − 1)");
+}
+
+#[test]
+fn parameters_only_in_pieces_get_values() {
+    // c step(x) = step(x) fails for c != 1; a and b (assumed a < b) are not shown.
+    let p = program(&[(A, CmpOp::Lt, B)]);
+    let lhs = mul(var(C), elem(ElemFn::Step, var(X)));
+    let rhs = elem(ElemFn::Step, var(X));
+    assert_eq!(
+        decide_equal(&p, &lhs, &rhs, X),
+        Decision::Fails {
+            at: "x = 0, with c = 0".to_string(),
+            lhs: "0".to_string(),
+            rhs: "1".to_string()
+        }
+    );
+    let rhs = mul(elem(ElemFn::Step, var(X)), var(C));
+    assert!(matches!(
+        decide_equal(&p, &lhs, &rhs, X),
+        Decision::Holds { .. }
+    ));
+}
+
+#[test]
+fn kink_sign_of_a_parameter_needs_an_assume() {
+    let p = program(&[]);
+    let e = elem(ElemFn::Relu, var(C));
+    match decide_equal(&p, &e, &var(C), X) {
+        Decision::Unknown { reason } => {
+            assert_eq!(reason, "the sign of c is not fixed by any assume")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn deep_nesting_is_unknown_not_a_crash() {
+    let p = program(&[]);
+    let mut e = var(X);
+    for _ in 0..1000 {
+        e = neg(e);
+    }
+    assert!(matches!(
+        represent(&p, &e, X, Activation::Relu),
+        Representation::Unknown { .. }
+    ));
+    assert_eq!(claim_variable(&p, &e, &e), None);
+}
