@@ -611,16 +611,28 @@ pub fn render_network(n: &Network) -> String {
 /// Which scalar variable a claim is 1-D in, if the claim is in the fragment: the unique scalar var
 /// that occurs inside a step/relu/indicator/abs/max/min argument, else None.
 ///
-/// When several variables occur in kink arguments (`step(x - a)`), those
-/// that appear in an `assume` are the claim's parameters, so the one left
-/// over is the variable.
+/// When several variables occur in kink arguments (`step(x - a)`, `1{x < b}`),
+/// the variable is the one that occurs in every kink argument; failing that,
+/// the one left over when the parameters named in `assume`s are set aside.
 pub fn claim_variable(prog: &Program, lhs: &ir::Expr, rhs: &ir::Expr) -> Option<ir::VarId> {
-    let mut kinked = BTreeSet::new();
+    let mut kinks: Vec<BTreeSet<VarId>> = Vec::new();
     for e in [lhs, rhs] {
-        scan(prog, e, &HashMap::new(), false, &mut kinked, 0)?;
+        scan(prog, e, &HashMap::new(), &mut kinks, 0)?;
     }
-    if kinked.len() == 1 {
-        return kinked.into_iter().next();
+    let unique = |s: &mut dyn Iterator<Item = VarId>| match (s.next(), s.next()) {
+        (Some(v), None) => Some(v),
+        _ => None,
+    };
+    let union: BTreeSet<VarId> = kinks.iter().flatten().copied().collect();
+    if let Some(v) = unique(&mut union.iter().copied()) {
+        return Some(v);
+    }
+    let mut common = union.clone();
+    for k in &kinks {
+        common.retain(|v| k.contains(v));
+    }
+    if let Some(v) = unique(&mut common.iter().copied()) {
+        return Some(v);
     }
     let mut assumed = BTreeSet::new();
     for a in &prog.assumes {
@@ -632,22 +644,18 @@ pub fn claim_variable(prog: &Program, lhs: &ir::Expr, rhs: &ir::Expr) -> Option<
             });
         }
     }
-    let mut rest = kinked.difference(&assumed);
-    match (rest.next(), rest.next()) {
-        (Some(v), None) => Some(*v),
-        _ => None,
-    }
+    unique(&mut union.difference(&assumed).copied())
 }
 
 /// Checks that `e` is in the fragment and returns the variables it depends on;
-/// variables inside kink arguments go to `kinked`. Let-functions are followed
-/// with each parameter standing for its argument's variables.
+/// each kinked function adds the variables of its arguments to `kinks`.
+/// Let-functions are followed with each parameter standing for its
+/// argument's variables.
 fn scan(
     prog: &Program,
     e: &Expr,
     env: &HashMap<LocalId, BTreeSet<VarId>>,
-    inside: bool,
-    kinked: &mut BTreeSet<VarId>,
+    kinks: &mut Vec<BTreeSet<VarId>>,
     depth: usize,
 ) -> Option<BTreeSet<VarId>> {
     if depth > 200 || !e.shape.is_scalar() {
@@ -665,14 +673,7 @@ fn scan(
         }
         Op::Local(l) => vars.extend(env.get(l)?.iter().copied()),
         Op::Let(id) => {
-            vars = scan(
-                prog,
-                &prog.lets.get(*id)?.body,
-                &HashMap::new(),
-                inside,
-                kinked,
-                d,
-            )?;
+            vars = scan(prog, &prog.lets.get(*id)?.body, &HashMap::new(), kinks, d)?;
         }
         Op::CallLet(id) => {
             let decl = prog.lets.get(*id)?;
@@ -681,9 +682,9 @@ fn scan(
             }
             let mut inner = HashMap::new();
             for (p, a) in decl.params.iter().zip(&e.args) {
-                inner.insert(*p, scan(prog, a, env, inside, kinked, d)?);
+                inner.insert(*p, scan(prog, a, env, kinks, d)?);
             }
-            vars = scan(prog, &decl.body, &inner, inside, kinked, d)?;
+            vars = scan(prog, &decl.body, &inner, kinks, d)?;
         }
         op => {
             let kink = matches!(
@@ -714,12 +715,12 @@ fn scan(
                 return None;
             }
             for a in &e.args {
-                vars.extend(scan(prog, a, env, inside || kink, kinked, d)?);
+                vars.extend(scan(prog, a, env, kinks, d)?);
+            }
+            if kink {
+                kinks.push(vars.clone());
             }
         }
-    }
-    if inside {
-        kinked.extend(vars.iter().copied());
     }
     Some(vars)
 }

@@ -448,3 +448,23 @@ fn deep_nesting_is_unknown_not_a_crash() {
     ));
     assert_eq!(claim_variable(&p, &e, &e), None);
 }
+
+#[test]
+fn claim_variable_is_the_one_in_every_kink() {
+    // Without `assume a < b`, x is still the only variable in every kink argument.
+    let p = program(&[]);
+    let rhs = mul(
+        mul(var(C), ind(CmpOp::Le, var(A), var(X))),
+        ind(CmpOp::Lt, var(X), var(B)),
+    );
+    assert_eq!(claim_variable(&p, &f_of_x(), &rhs), Some(X));
+    // step(a) step(x - b): no variable in every kink, and none is assumed.
+    let e = mul(
+        elem(ElemFn::Step, var(A)),
+        elem(ElemFn::Step, sub(var(X), var(B))),
+    );
+    assert_eq!(claim_variable(&p, &e, &num(0)), None);
+    // With `assume a < b` the parameters are known and x is left.
+    let p = program(&[(A, CmpOp::Lt, B)]);
+    assert_eq!(claim_variable(&p, &e, &num(0)), Some(X));
+}
