@@ -144,10 +144,11 @@ impl<'a> Ctx<'a> {
                 return Ok(s.reverse());
             }
         }
+        let mut names = [self.fmt(p), self.fmt(q)];
+        names.sort();
         Err(format!(
             "the order of {} and {} is not fixed by any assume",
-            self.fmt(p),
-            self.fmt(q)
+            names[0], names[1]
         ))
     }
 

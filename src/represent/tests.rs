@@ -269,7 +269,7 @@ fn order_without_assume_is_unknown() {
     );
     match decide_equal(&p, &f_of_x(), &rhs, X) {
         Decision::Unknown { reason } => {
-            assert_eq!(reason, "the order of b and a is not fixed by any assume")
+            assert_eq!(reason, "the order of a and b is not fixed by any assume")
         }
         other => panic!("{other:?}"),
     }
@@ -467,4 +467,31 @@ fn claim_variable_is_the_one_in_every_kink() {
     // With `assume a < b` the parameters are known and x is left.
     let p = program(&[(A, CmpOp::Lt, B)]);
     assert_eq!(claim_variable(&p, &e, &num(0)), Some(X));
+}
+
+#[test]
+fn assumed_signs_decide_kinks_of_parameters() {
+    let mut p = program(&[]);
+    p.assumes.push(Assumption {
+        lhs: var(C),
+        op: CmpOp::Gt,
+        rhs: num(0),
+        span: sp(),
+    });
+    let lhs = mul(elem(ElemFn::Relu, var(C)), elem(ElemFn::Step, var(X)));
+    let rhs = mul(var(C), elem(ElemFn::Step, var(X)));
+    assert!(matches!(
+        decide_equal(&p, &lhs, &rhs, X),
+        Decision::Holds { .. }
+    ));
+    // a <= b leaves a = b open, so the breakpoints' order is not fixed.
+    let p = program(&[(A, CmpOp::Le, B)]);
+    let lhs = sub(
+        elem(ElemFn::Step, sub(var(X), var(A))),
+        elem(ElemFn::Step, sub(var(X), var(B))),
+    );
+    assert!(matches!(
+        decide_equal(&p, &lhs, &num(0), X),
+        Decision::Unknown { .. }
+    ));
 }
