@@ -355,13 +355,35 @@ pub fn represent(
     }
 }
 
-fn represent_inner(
-    prog: &Program,
-    target: &Expr,
-    var: VarId,
-    act: ir::Activation,
-) -> Result<Representation, String> {
-    let ctx = Ctx::new(prog, var);
+/// The four kinds of 1-D targets the procedure tells apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// Constant on every piece (any values at the breakpoints).
+    PiecewiseConstant,
+    /// Linear on every piece, some slope nonzero, and continuous.
+    ContinuousPiecewiseLinear,
+    /// Linear on every piece, some slope nonzero, with a discontinuity.
+    PiecewiseLinearWithJumps,
+    /// A polynomial of degree >= 2 on some piece.
+    NotPiecewiseLinear,
+}
+
+/// The target as exact numbers, with the evidence `represent` reasons from.
+struct Analysis {
+    bps: Vec<Q>,
+    slopes: Vec<Q>,
+    values: Vec<Q>,
+    at: Vec<Q>,
+    /// `degree 2 on (-inf, inf)`
+    degree: Option<(u32, String)>,
+    /// `slope -1 on (-inf, 1)`
+    slope: Option<String>,
+    /// `jumps at x = 2 (from 0 to 1)`, `has the value 1 at x = 0 but tends to 0 on both sides`
+    discontinuity: Option<String>,
+}
+
+fn analyse(ctx: &Ctx, target: &Expr) -> Result<Analysis, String> {
+    let var = ctx.x;
     let pw = ctx.simplify(&ctx.to_pw_top(target)?);
     let xname = ctx.name(var);
     let others: BTreeSet<VarId> = pw
@@ -378,83 +400,126 @@ fn represent_inner(
             ctx.name(*v)
         ));
     }
-    let kind = match act {
-        ir::Activation::Step => "step",
-        ir::Activation::Relu => "relu",
-    };
     let n = pw.bps.len();
-    let bps: Vec<Q> = pw
-        .bps
-        .iter()
-        .map(|b| b.as_const())
-        .collect::<Option<_>>()
-        .ok_or("a breakpoint is not a number")?;
+    let number = |p: &Poly| p.as_const().ok_or("a value is not a number");
+    let bps: Vec<Q> = pw.bps.iter().map(number).collect::<Result<_, _>>()?;
+    let at: Vec<Q> = pw.at.iter().map(number).collect::<Result<_, _>>()?;
     let interval = |i: usize| ctx.interval(i.checked_sub(1).map(|k| &pw.bps[k]), pw.bps.get(i));
-    let not = |reason: String| Ok(Representation::NotRepresentable { reason });
+    let degree = (0..=n)
+        .find(|&i| pw.pieces[i].degree_in(var) >= 2)
+        .map(|i| {
+            let d = pw.pieces[i].degree_in(var);
+            (d, format!("degree {d} on {}", interval(i)))
+        });
+    let coeff = |i: usize, k: u32| number(&pw.pieces[i].coeff_in(var, k));
+    let mut slopes = Vec::new();
+    let mut values = Vec::new();
+    if degree.is_none() {
+        for i in 0..=n {
+            slopes.push(coeff(i, 1)?);
+            values.push(coeff(i, 0)?);
+        }
+    }
+    let slope = (0..slopes.len())
+        .find(|&i| !slopes[i].is_zero())
+        .map(|i| format!("slope {} on {}", slopes[i], interval(i)));
+    let mut discontinuity = None;
+    if degree.is_none() {
+        for i in 0..n {
+            let left = &values[i] + &slopes[i] * &bps[i];
+            let right = &values[i + 1] + &slopes[i + 1] * &bps[i];
+            if left != right {
+                discontinuity = Some(format!(
+                    "jumps at {xname} = {} (from {left} to {right})",
+                    bps[i]
+                ));
+                break;
+            }
+            if at[i] != left {
+                discontinuity = Some(format!(
+                    "has the value {} at {xname} = {} but tends to {left} on both sides",
+                    at[i], bps[i]
+                ));
+                break;
+            }
+        }
+    }
+    Ok(Analysis {
+        bps,
+        slopes,
+        values,
+        at,
+        degree,
+        slope,
+        discontinuity,
+    })
+}
 
+/// Which of the four kinds the 1-D function `target(var)` is, with the
+/// evidence: e.g. `(NotPiecewiseLinear, "degree 2 on (-inf, inf)")`,
+/// `(PiecewiseLinearWithJumps, "slope 1 on (0, 2); jumps at x = 2 (from 2 to 0)")`.
+/// `Err` says why the target is outside the fragment.
+pub fn classify(
+    prog: &Program,
+    target: &ir::Expr,
+    var: ir::VarId,
+) -> Result<(Class, String), String> {
+    let a = analyse(&Ctx::new(prog, var), target)?;
+    Ok(match (a.degree, a.slope, a.discontinuity) {
+        (Some((_, d)), _, _) => (Class::NotPiecewiseLinear, d),
+        (None, Some(s), None) => (Class::ContinuousPiecewiseLinear, s),
+        (None, Some(s), Some(j)) => (Class::PiecewiseLinearWithJumps, format!("{s}; {j}")),
+        (None, None, j) => (
+            Class::PiecewiseConstant,
+            format!(
+                "constant on each of {}{}",
+                plural(a.bps.len() + 1, "piece"),
+                j.map_or_else(String::new, |j| format!("; {j}"))
+            ),
+        ),
+    })
+}
+
+fn represent_inner(
+    prog: &Program,
+    target: &Expr,
+    var: VarId,
+    act: ir::Activation,
+) -> Result<Representation, String> {
+    let ctx = Ctx::new(prog, var);
+    let a = analyse(&ctx, target)?;
+    let (kind, shape) = match act {
+        ir::Activation::Step => ("step", "piecewise constant"),
+        ir::Activation::Relu => ("relu", "piecewise linear"),
+    };
+    let not = |reason: String| Ok(Representation::NotRepresentable { reason });
     // Evidence, strongest first: a degree >= 2, then (per activation) a slope or a jump.
-    if let Some(i) = (0..=n).find(|&i| pw.pieces[i].degree_in(var) >= 2) {
-        let shape = match act {
-            ir::Activation::Step => "piecewise constant",
-            ir::Activation::Relu => "piecewise linear",
-        };
+    if let Some((_, d)) = &a.degree {
         return not(format!(
-            "target has degree {} on {} but every {kind} network is {shape}",
-            pw.pieces[i].degree_in(var),
-            interval(i)
+            "target has {d} but every {kind} network is {shape}"
         ));
     }
-    let slope = |i: usize| {
-        pw.pieces[i]
-            .coeff_in(var, 1)
-            .as_const()
-            .unwrap_or_else(Q::zero)
-    };
-    let value = |i: usize| {
-        pw.pieces[i]
-            .coeff_in(var, 0)
-            .as_const()
-            .unwrap_or_else(Q::zero)
-    };
-    let at: Vec<Q> = pw
-        .at
-        .iter()
-        .map(|a| a.as_const().unwrap_or_else(Q::zero))
-        .collect();
     let network = match act {
         ir::Activation::Step => {
-            if let Some(i) = (0..=n).find(|&i| !slope(i).is_zero()) {
+            if let Some(s) = &a.slope {
                 return not(format!(
-                    "target has slope {} on {} but every step network is piecewise constant",
-                    slope(i),
-                    interval(i)
+                    "target has {s} but every step network is piecewise constant"
                 ));
             }
-            step_network(&bps, &(0..=n).map(value).collect::<Vec<_>>(), &at)
+            step_network(&a.bps, &a.values, &a.at)
         }
         ir::Activation::Relu => {
-            for i in 0..n {
-                let left = &value(i) + slope(i) * &bps[i];
-                let right = &value(i + 1) + slope(i + 1) * &bps[i];
-                if left != right {
-                    return not(format!(
-                        "target jumps at {xname} = {} (from {left} to {right}) but every relu network is continuous",
-                        bps[i]
-                    ));
-                }
-                if at[i] != left {
-                    return not(format!(
-                        "target has the value {} at {xname} = {} but tends to {left} on both sides, and every relu network is continuous",
-                        at[i], bps[i]
-                    ));
-                }
+            if let Some(j) = &a.discontinuity {
+                let joint = if j.starts_with("jumps") {
+                    " but"
+                } else {
+                    ", and"
+                };
+                return not(format!(
+                    "target {j}{joint} every relu network is continuous"
+                ));
             }
-            relu_network(
-                &bps,
-                &(0..=n).map(slope).collect::<Vec<_>>(),
-                &(0..=n).map(value).collect::<Vec<_>>(),
-                &at,
-            )
+            relu_network(&a.bps, &a.slopes, &a.values, &a.at)
         }
     };
     let net_expr = network_expr(&network, var);

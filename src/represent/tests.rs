@@ -495,3 +495,43 @@ fn assumed_signs_decide_kinks_of_parameters() {
         Decision::Unknown { .. }
     ));
 }
+
+#[test]
+fn classification_of_each_kind() {
+    let p = program(&[]);
+    let class = |e: &Expr| classify(&p, e, X).unwrap();
+    assert_eq!(
+        class(&staircase()),
+        (
+            Class::PiecewiseConstant,
+            "constant on each of 4 pieces; jumps at x = 0 (from 0 to 1)".to_string()
+        )
+    );
+    assert_eq!(
+        class(&hinge()),
+        (
+            Class::ContinuousPiecewiseLinear,
+            "slope -1 on (-inf, 1)".to_string()
+        )
+    );
+    // x 1{x < 2}: slope 1 then a drop from 2 to 0
+    let e = mul(var(X), ind(CmpOp::Lt, var(X), num(2)));
+    assert_eq!(
+        class(&e),
+        (
+            Class::PiecewiseLinearWithJumps,
+            "slope 1 on (-inf, 2); jumps at x = 2 (from 2 to 0)".to_string()
+        )
+    );
+    assert_eq!(
+        class(&quadratic()),
+        (
+            Class::NotPiecewiseLinear,
+            "degree 2 on (-inf, inf)".to_string()
+        )
+    );
+    assert_eq!(
+        not_repr(represent(&p, &e, X, Activation::Relu)),
+        "target jumps at x = 2 (from 2 to 0) but every relu network is continuous"
+    );
+}
