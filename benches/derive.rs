@@ -52,7 +52,8 @@ fn dag_size(exprs: &[&Expr]) -> usize {
 
 fn bench(label: &str, src: &str) {
     let (_, prog) = gradproof::load(label, src.as_bytes()).expect("generated program loads");
-    let Some(WorkKind::Derive { of: Some(f), items }) = prog.work.last().map(|w| w.kind.clone()) else {
+    let Some(WorkKind::Derive { of: Some(f), items }) = prog.work.last().map(|w| w.kind.clone())
+    else {
         panic!("no derive statement");
     };
     let wrts: Vec<Expr> = items.iter().map(|i| i.expr.args[1].clone()).collect();
@@ -91,7 +92,10 @@ fn main() {
 }
 
 fn table() {
-    println!("{:<12} {:>13} {:>16}", "network", "derive+simplify", "result size");
+    println!(
+        "{:<12} {:>13} {:>16}",
+        "network", "derive+simplify", "result size"
+    );
     for l in [10, 100, 1000] {
         bench(&format!("mlp L={l}"), &mlp(l));
     }

@@ -197,7 +197,11 @@ const REDRAWS: u32 = 25;
 /// What a numeric comparison found.
 enum Sampled {
     /// All points agreed: how many, and in which arithmetic.
-    Agree { points: usize, exact: bool, lengths: Vec<u64> },
+    Agree {
+        points: usize,
+        exact: bool,
+        lengths: Vec<u64>,
+    },
     Counterexample(String),
     Undetermined(String),
 }
@@ -254,7 +258,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn step(&mut self, lhs: &Expr, rel: Relation, rhs: &Expr, line: usize, salt: u64) -> StepReport {
+    fn step(
+        &mut self,
+        lhs: &Expr,
+        rel: Relation,
+        rhs: &Expr,
+        line: usize,
+        salt: u64,
+    ) -> StepReport {
         let report = |verdict, detail: String, explanation| StepReport {
             line,
             verdict,
@@ -277,14 +288,22 @@ impl<'a> Checker<'a> {
             if !lhs.shape.is_scalar() {
                 return report(
                     Verdict::Unknown,
-                    format!("an inequality compares scalars; both sides are {}", prog.shape_name(lhs.shape)),
+                    format!(
+                        "an inequality compares scalars; both sides are {}",
+                        prog.shape_name(lhs.shape)
+                    ),
                     vec![],
                 );
             }
             return match self.sample(lhs, rhs, Compare::Cmp(op), salt) {
-                Sampled::Agree { points, lengths, .. } => report(
+                Sampled::Agree {
+                    points, lengths, ..
+                } => report(
                     Verdict::Checked,
-                    format!("holds at {points} sampled points (float64){}", lengths_note(&lengths)),
+                    format!(
+                        "holds at {points} sampled points (float64){}",
+                        lengths_note(&lengths)
+                    ),
                     vec![],
                 ),
                 Sampled::Counterexample(c) => report(Verdict::Refuted, c, vec![]),
@@ -322,19 +341,21 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        if proof.is_none() {
-            if let Some(x) = represent::claim_variable(prog, lhs, rhs) {
-                match represent::decide_equal(prog, lhs, rhs, x) {
-                    Decision::Holds { detail } => proof = Some((format!("exact 1-D procedure: {detail}"), vec![], vec![])),
-                    Decision::Fails { at, lhs: l, rhs: r } => {
-                        return report(
-                            Verdict::Refuted,
-                            format!("exact 1-D procedure: at {at}: left = {l}, right = {r}"),
-                            vec![],
-                        );
-                    }
-                    Decision::Unknown { reason } => not_proved = format!("1-D procedure: {reason}"),
+        if proof.is_none()
+            && let Some(x) = represent::claim_variable(prog, lhs, rhs)
+        {
+            match represent::decide_equal(prog, lhs, rhs, x) {
+                Decision::Holds { detail } => {
+                    proof = Some((format!("exact 1-D procedure: {detail}"), vec![], vec![]))
                 }
+                Decision::Fails { at, lhs: l, rhs: r } => {
+                    return report(
+                        Verdict::Refuted,
+                        format!("exact 1-D procedure: at {at}: left = {l}, right = {r}"),
+                        vec![],
+                    );
+                }
+                Decision::Unknown { reason } => not_proved = format!("1-D procedure: {reason}"),
             }
         }
         if proof.is_none() && time_dims(prog, &[lhs, rhs]).is_empty() {
@@ -363,7 +384,11 @@ impl<'a> Checker<'a> {
             (Sampled::Counterexample(c), Some((how, _, rules))) => {
                 self.internal.push(format!(
                     "line {line}: a proof ({how}; rules: {}) is contradicted by the numbers: {c}",
-                    if rules.is_empty() { "none".into() } else { rules.join(", ") }
+                    if rules.is_empty() {
+                        "none".into()
+                    } else {
+                        rules.join(", ")
+                    }
                 ));
                 report(
                     Verdict::Unknown,
@@ -372,19 +397,45 @@ impl<'a> Checker<'a> {
                 )
             }
             (Sampled::Counterexample(c), None) => report(Verdict::Refuted, c, vec![]),
-            (Sampled::Agree { points, exact, lengths }, Some((how, expl, _))) => report(
+            (
+                Sampled::Agree {
+                    points,
+                    exact,
+                    lengths,
+                },
+                Some((how, expl, _)),
+            ) => report(
                 Verdict::Proved,
-                format!("{how}; confirmed at {points} sampled points ({}){}", arith(exact), lengths_note(&lengths)),
+                format!(
+                    "{how}; confirmed at {points} sampled points ({}){}",
+                    arith(exact),
+                    lengths_note(&lengths)
+                ),
                 expl,
             ),
-            (Sampled::Undetermined(_), Some((how, expl, _))) => report(Verdict::Proved, how, expl),
-            (Sampled::Agree { points, exact, lengths }, None) => report(
+            (Sampled::Undetermined(r), Some((how, expl, _))) => report(
+                Verdict::Proved,
+                format!("{how}; no numeric confirmation: {r}"),
+                expl,
+            ),
+            (
+                Sampled::Agree {
+                    points,
+                    exact,
+                    lengths,
+                },
+                None,
+            ) => report(
                 Verdict::Checked,
                 format!(
                     "equal at {points} sampled points ({}){}{}",
                     arith(exact),
                     lengths_note(&lengths),
-                    if not_proved.is_empty() { String::new() } else { format!("; not proved: {not_proved}") }
+                    if not_proved.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; not proved: {not_proved}")
+                    }
                 ),
                 vec![],
             ),
@@ -392,7 +443,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn sample_opts(&self, salt: u64, draw: u32, dim_overrides: Vec<(DimId, u64)>, exact: bool) -> SampleOptions {
+    fn sample_opts(
+        &self,
+        salt: u64,
+        draw: u32,
+        dim_overrides: Vec<(DimId, u64)>,
+        exact: bool,
+    ) -> SampleOptions {
         SampleOptions {
             seed: mix(self.opts.seed, salt),
             draw,
@@ -406,7 +463,11 @@ impl<'a> Checker<'a> {
     fn sample(&self, lhs: &Expr, rhs: &Expr, cmp: Compare, salt: u64) -> Sampled {
         let prog = self.prog;
         let tdims = time_dims(prog, &[lhs, rhs]);
-        let lengths: Vec<u64> = if tdims.is_empty() { vec![0] } else { (1..=self.opts.unroll).collect() };
+        let lengths: Vec<u64> = if tdims.is_empty() {
+            vec![0]
+        } else {
+            (1..=self.opts.unroll).collect()
+        };
         let idxs = free_idxs(&[lhs, rhs]);
         let mut exact_ok = matches!(cmp, Compare::Eq);
         let mut points = 0usize;
@@ -417,7 +478,10 @@ impl<'a> Checker<'a> {
                 let mut done = false;
                 for retry in 0..REDRAWS {
                     let d = draw * (REDRAWS + 1) + retry;
-                    let inst = match eval::sample(prog, &self.sample_opts(salt, d, overrides.clone(), exact_ok)) {
+                    let inst = match eval::sample(
+                        prog,
+                        &self.sample_opts(salt, d, overrides.clone(), exact_ok),
+                    ) {
                         Ok(i) => i,
                         Err(e) => {
                             last_problem = eval_problem(&e);
@@ -452,7 +516,11 @@ impl<'a> Checker<'a> {
                             let values = inst.describe(prog, &vars.0, &vars.1);
                             return Sampled::Counterexample(format!(
                                 "counterexample{}: {}{}{}",
-                                if at.is_empty() { String::new() } else { format!(" at {}", at.join(", ")) },
+                                if at.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" at {}", at.join(", "))
+                                },
                                 values,
                                 if values.is_empty() { "" } else { "; " },
                                 mismatch
@@ -464,13 +532,19 @@ impl<'a> Checker<'a> {
                 if !done && points == 0 && draw + 1 == self.opts.samples {
                     return Sampled::Undetermined(format!(
                         "no sample point could be evaluated ({})",
-                        if last_problem.is_empty() { "no valid point found".into() } else { last_problem.clone() }
+                        if last_problem.is_empty() {
+                            "no valid point found".into()
+                        } else {
+                            last_problem.clone()
+                        }
                     ));
                 }
             }
         }
         if points == 0 {
-            return Sampled::Undetermined(format!("no sample point could be evaluated ({last_problem})"));
+            return Sampled::Undetermined(format!(
+                "no sample point could be evaluated ({last_problem})"
+            ));
         }
         Sampled::Agree {
             points,
@@ -479,22 +553,138 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn derive(&mut self, line: usize, of: Option<&Expr>, items: &[crate::ir::DeriveItem]) -> Outcome {
+    fn derive(
+        &mut self,
+        line: usize,
+        of: Option<&Expr>,
+        items: &[crate::ir::DeriveItem],
+    ) -> Outcome {
+        let prog = self.prog;
+        let mut roots: Vec<&Expr> = items.iter().map(|i| &i.expr).collect();
+        roots.extend(of);
+        let tdims = time_dims(prog, &roots);
+        if tdims.is_empty() {
+            return self.derive_fixed(line, of, items);
+        }
+        // A symbolic length: the backward pass is derived and checked for
+        // every unrolled length, and shown for a short one.
+        let shown = SHOWN_LENGTH.min(self.opts.unroll).max(1);
+        let mut shown_outcome = None;
+        let mut problems = Vec::new();
+        for len in 1..=self.opts.unroll.max(1) {
+            let fixed = tdims
+                .iter()
+                .fold(prog.clone(), |p, &d| derive::fix_dim(&p, d, len));
+            let fix = |e: &Expr| {
+                tdims
+                    .iter()
+                    .fold(e.clone(), |e, &d| derive::substitute_dim(&e, d, len))
+            };
+            let items_t: Vec<crate::ir::DeriveItem> = items
+                .iter()
+                .map(|i| crate::ir::DeriveItem {
+                    expr: fix(&i.expr),
+                    text: i.text.clone(),
+                })
+                .collect();
+            let of_t = of.map(fix);
+            let mut sub = Checker {
+                prog: &fixed,
+                opts: self.opts,
+                internal: Vec::new(),
+            };
+            let outcome = sub.derive_fixed(line, of_t.as_ref(), &items_t);
+            self.internal.extend(sub.internal);
+            if let Outcome::Derive { results, .. } = &outcome {
+                for r in results.iter().filter(|r| r.verdict != Verdict::Checked) {
+                    problems.push(format!(
+                        "at {}: {}: {}",
+                        lengths_at(prog, &tdims, len),
+                        r.of,
+                        r.detail
+                    ));
+                }
+            }
+            if len == shown {
+                shown_outcome = Some(outcome);
+            }
+        }
+        let Some(Outcome::Derive {
+            adjoints,
+            mut results,
+            note,
+        }) = shown_outcome
+        else {
+            unreachable!("the shown length is within 1..=unroll")
+        };
+        let unroll = self.opts.unroll.max(1);
+        for r in &mut results {
+            r.node = items
+                .iter()
+                .find(|i| i.text == r.of)
+                .map_or(r.node.clone(), |i| i.expr.clone());
+            if problems.is_empty() {
+                r.detail = format!(
+                    "{}, for every {} in 1..{unroll}",
+                    r.detail,
+                    lengths_name(prog, &tdims)
+                );
+            } else {
+                r.verdict = Verdict::Unknown;
+                r.detail = problems.join("; ");
+            }
+        }
+        let mut notes = vec![format!(
+            "{} is symbolic: the backward pass is shown unrolled for {}; it was derived and checked for every {} in 1..{unroll}",
+            lengths_name(prog, &tdims),
+            lengths_at(prog, &tdims, shown),
+            lengths_name(prog, &tdims),
+        )];
+        notes.extend(note);
+        Outcome::Derive {
+            adjoints,
+            results,
+            note: Some(notes.join("; ")),
+        }
+    }
+
+    /// `derive` on a program whose lengths are all fixed.
+    fn derive_fixed(
+        &mut self,
+        line: usize,
+        of: Option<&Expr>,
+        items: &[crate::ir::DeriveItem],
+    ) -> Outcome {
         let prog = self.prog;
         let mut note = None;
-        let wrts: Vec<Expr> = items.iter().map(|i| i.expr.args.get(1).cloned().unwrap_or_else(|| i.expr.clone())).collect();
+        let wrts: Vec<Expr> = items
+            .iter()
+            .map(|i| {
+                i.expr
+                    .args
+                    .get(1)
+                    .cloned()
+                    .unwrap_or_else(|| i.expr.clone())
+            })
+            .collect();
         let pass: Result<BackwardPass, String> = match of {
             Some(f) if items.iter().all(|i| i.expr.op == Op::Grad) => {
                 derive::backward_pass(prog, f, &wrts).map_err(|e| e.message)
             }
             _ => Err(String::new()),
         };
-        let (adjoints, raw_results, pass_ref) = match &pass {
+        let (adjoints, raw_results) = match &pass {
             Ok(p) => {
                 if p.budget_hit {
-                    note = Some("a simplification budget was hit; the best form found so far is shown".to_string());
+                    note = Some(
+                        "a simplification budget was hit; the best form found so far is shown"
+                            .to_string(),
+                    );
                 }
-                (p.adjoints.clone(), p.results.iter().cloned().map(Ok).collect::<Vec<_>>(), Some(p))
+                (
+                    p.adjoints.clone(),
+                    p.results.iter().cloned().map(Ok).collect::<Vec<_>>(),
+                )
             }
             Err(why) => {
                 if !why.is_empty() {
@@ -508,19 +698,25 @@ impl<'a> Checker<'a> {
                             .map_err(|e| e.message)
                     })
                     .collect();
-                (vec![], rs, None)
+                (vec![], rs)
             }
+        };
+        // The named adjoints become definitions of their own, so the numbers
+        // compute each once (a backward pass through time reuses δ1 in every δk).
+        let augmented = with_adjoint_lets(prog, &adjoints);
+        let mut verifier = Checker {
+            prog: &augmented.0,
+            opts: self.opts,
+            internal: Vec::new(),
         };
         let mut results = Vec::new();
         for (k, (item, res)) in items.iter().zip(raw_results).enumerate() {
             let salt = (line as u64) << 16 | 0x8000 | k as u64;
             match res {
                 Ok(result) => {
-                    let expanded = match pass_ref {
-                        Some(p) => p.expand(&result),
-                        None => result.clone(),
-                    };
-                    let (verdict, detail) = self.verify_derived(line, &item.expr, &expanded, salt);
+                    let as_lets = adjoints_to_lets(&result, augmented.1);
+                    let (verdict, detail) =
+                        verifier.verify_derived(line, &item.expr, &as_lets, salt);
                     results.push(DerivedResult {
                         of: item.text.clone(),
                         node: item.expr.clone(),
@@ -538,6 +734,7 @@ impl<'a> Checker<'a> {
                 }),
             }
         }
+        self.internal.extend(verifier.internal);
         Outcome::Derive {
             adjoints,
             results,
@@ -547,12 +744,25 @@ impl<'a> Checker<'a> {
 
     /// A derived result must agree with forward-mode derivatives and with
     /// central finite differences of the forward definition.
-    fn verify_derived(&mut self, line: usize, node: &Expr, result: &Expr, salt: u64) -> (Verdict, String) {
+    fn verify_derived(
+        &mut self,
+        line: usize,
+        node: &Expr,
+        result: &Expr,
+        salt: u64,
+    ) -> (Verdict, String) {
         let prog = self.prog;
         match self.sample(node, result, Compare::Eq, salt) {
             Sampled::Counterexample(c) => {
-                self.internal.push(format!("line {line}: a derived result disagrees with forward-mode derivatives: {c}"));
-                return (Verdict::Unknown, format!("internal error: the derivation disagrees with forward-mode derivatives: {c}"));
+                self.internal.push(format!(
+                    "line {line}: a derived result disagrees with forward-mode derivatives: {c}"
+                ));
+                return (
+                    Verdict::Unknown,
+                    format!(
+                        "internal error: the derivation disagrees with forward-mode derivatives: {c}"
+                    ),
+                );
             }
             Sampled::Undetermined(r) => return (Verdict::Unknown, r),
             Sampled::Agree { .. } => {}
@@ -562,8 +772,15 @@ impl<'a> Checker<'a> {
             match self.finite_differences(node, result, salt) {
                 Ok(n) => n,
                 Err(c) => {
-                    self.internal.push(format!("line {line}: a derived result disagrees with finite differences: {c}"));
-                    return (Verdict::Unknown, format!("internal error: the derivation disagrees with finite differences: {c}"));
+                    self.internal.push(format!(
+                        "line {line}: a derived result disagrees with finite differences: {c}"
+                    ));
+                    return (
+                        Verdict::Unknown,
+                        format!(
+                            "internal error: the derivation disagrees with finite differences: {c}"
+                        ),
+                    );
                 }
             }
         } else {
@@ -586,14 +803,22 @@ impl<'a> Checker<'a> {
         let prog = self.prog;
         let (f, wrt) = (&node.args[0], &node.args[1]);
         let tdims = time_dims(prog, &[node, result]);
-        let lengths: Vec<u64> = if tdims.is_empty() { vec![0] } else { (1..=self.opts.unroll).collect() };
+        let lengths: Vec<u64> = if tdims.is_empty() {
+            vec![0]
+        } else {
+            (1..=self.opts.unroll).collect()
+        };
         let mut points = 0;
         for &len in &lengths {
             let overrides: Vec<(DimId, u64)> = tdims.iter().map(|&d| (d, len)).collect();
             for draw in 0..self.opts.samples.min(3) {
                 for retry in 0..REDRAWS {
                     let d = 7919 + draw * (REDRAWS + 1) + retry;
-                    let Ok(inst) = eval::sample(prog, &self.sample_opts(salt, d, overrides.clone(), false)) else { continue };
+                    let Ok(inst) =
+                        eval::sample(prog, &self.sample_opts(salt, d, overrides.clone(), false))
+                    else {
+                        continue;
+                    };
                     let idxs = free_idxs(&[node, result]);
                     let envs = idx_envs(prog, &inst, &idxs);
                     let mut ok = true;
@@ -637,16 +862,26 @@ impl<'a> Checker<'a> {
                 let (verdict, detail) = match self.sample(e, &s.expr, Compare::Eq, salt) {
                     Sampled::Agree { points, exact, .. } => (
                         Verdict::Checked,
-                        format!("the simplified form equals the expression at {points} sampled points ({})", arith(exact)),
+                        format!(
+                            "the simplified form equals the expression at {points} sampled points ({})",
+                            arith(exact)
+                        ),
                     ),
                     Sampled::Counterexample(c) => {
-                        self.internal.push(format!("line {line}: simplification changed the value: {c}"));
-                        (Verdict::Unknown, format!("internal error: simplification changed the value: {c}"))
+                        self.internal.push(format!(
+                            "line {line}: simplification changed the value: {c}"
+                        ));
+                        (
+                            Verdict::Unknown,
+                            format!("internal error: simplification changed the value: {c}"),
+                        )
                     }
                     Sampled::Undetermined(r) => (Verdict::Unknown, r),
                 };
                 let detail = if s.budget_hit {
-                    format!("{detail}; a simplification budget was hit, the best form found so far is shown")
+                    format!(
+                        "{detail}; a simplification budget was hit, the best form found so far is shown"
+                    )
                 } else {
                     detail
                 };
@@ -722,7 +957,11 @@ fn compare_all<S: Scalar>(
         let bad = match cmp {
             Compare::Eq => {
                 if exact {
-                    l != r
+                    l.dims() != r.dims()
+                        || l.data
+                            .iter()
+                            .zip(&r.data)
+                            .any(|(a, b)| a.cmp_value(b) != std::cmp::Ordering::Equal)
                 } else {
                     !eval::close(&lf, &rf, ATOL, RTOL)
                 }
@@ -739,16 +978,28 @@ fn compare_all<S: Scalar>(
             }
         };
         if bad {
-            let at: Vec<String> = env.iter().map(|(i, v)| format!("{} = {v}", prog.idxs[*i].name)).collect();
+            let at: Vec<String> = env
+                .iter()
+                .map(|(i, v)| format!("{} = {v}", prog.idxs[*i].name))
+                .collect();
             let (ls, rs) = if exact {
                 (fmt_generic(&l), fmt_generic(&r))
             } else {
                 (fmt_f64(&lf), fmt_f64(&rf))
             };
-            let diff = lf.data.iter().zip(&rf.data).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            let diff = lf
+                .data
+                .iter()
+                .zip(&rf.data)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
             return Ok(Some(format!(
                 "{}left = {ls}, right = {rs} (largest difference {})",
-                if at.is_empty() { String::new() } else { format!("at {}: ", at.join(", ")) },
+                if at.is_empty() {
+                    String::new()
+                } else {
+                    format!("at {}: ", at.join(", "))
+                },
                 sig(diff)
             )));
         }
@@ -807,11 +1058,27 @@ fn sub_exact(a: &Matrix<BigRational>, b: &Matrix<BigRational>) -> Matrix<BigRati
 }
 
 fn fmt_exact(m: &Matrix<BigRational>) -> String {
-    fmt_matrix(m, |x| crate::render::expr::number(x, crate::render::expr::Style::Ascii))
+    fmt_matrix(m, |x| {
+        if x.bits() > READABLE_BITS {
+            sig(x.to_f64())
+        } else {
+            crate::render::expr::number(x, crate::render::expr::Style::Ascii)
+        }
+    })
 }
 
+/// Exact values with more bits than this are shown as 4-digit decimals: a
+/// fraction with a 40-digit denominator is exact but unreadable.
+const READABLE_BITS: u64 = 40;
+
 fn fmt_generic<S: Scalar>(m: &Matrix<S>) -> String {
-    fmt_matrix(m, |x| x.display())
+    fmt_matrix(m, |x| {
+        if x.bits() > READABLE_BITS {
+            sig(x.to_f64())
+        } else {
+            x.show()
+        }
+    })
 }
 
 fn fmt_f64(m: &Matrix<f64>) -> String {
@@ -911,19 +1178,15 @@ fn reach(prog: &Program, roots: &[&Expr]) -> Reach {
     let mut stack: Vec<&Expr> = roots.to_vec();
     while let Some(e) = stack.pop() {
         match &e.op {
-            Op::Let(l) | Op::CallLet(l) => {
-                if r.lets.insert(*l) {
-                    stack.push(&prog.lets[*l].body);
-                }
+            Op::Let(l) | Op::CallLet(l) if r.lets.insert(*l) => {
+                stack.push(&prog.lets[*l].body);
             }
-            Op::SeqAt(s) => {
-                if r.seqs.insert(*s) {
-                    for p in &prog.seqs[*s].pieces {
-                        if let SeqPiece::Defined { body, guard, .. } = p {
-                            stack.push(body);
-                            if let Some((_, g)) = guard {
-                                stack.push(g);
-                            }
+            Op::SeqAt(s) if r.seqs.insert(*s) => {
+                for p in &prog.seqs[*s].pieces {
+                    if let SeqPiece::Defined { body, guard, .. } = p {
+                        stack.push(body);
+                        if let Some((_, g)) = guard {
+                            stack.push(g);
                         }
                     }
                 }
@@ -947,7 +1210,12 @@ fn reach(prog: &Program, roots: &[&Expr]) -> Reach {
 fn is_closed(prog: &Program, e: &Expr) -> bool {
     let r = reach(prog, &[e]);
     r.vars.is_empty()
-        && r.seqs.iter().all(|s| prog.seqs[*s].pieces.iter().all(|p| matches!(p, SeqPiece::Defined { .. })))
+        && r.seqs.iter().all(|s| {
+            prog.seqs[*s]
+                .pieces
+                .iter()
+                .all(|p| matches!(p, SeqPiece::Defined { .. }))
+        })
         && r.seqs.is_empty()
         && !r.funs
         && !r.idx
@@ -957,6 +1225,58 @@ fn is_closed(prog: &Program, e: &Expr) -> bool {
 
 fn fixed_shape(prog: &Program, e: &Expr) -> bool {
     prog.dim_value(e.shape.rows).is_some() && prog.dim_value(e.shape.cols).is_some()
+}
+
+/// The unrolled length a symbolic-length `derive` is displayed for.
+const SHOWN_LENGTH: u64 = 3;
+
+/// `T` (or `T, S` when several lengths are unrolled together).
+fn lengths_name(prog: &Program, dims: &[DimId]) -> String {
+    dims.iter()
+        .map(|d| prog.dims[*d].name.clone())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `T = 3` for each unrolled length.
+fn lengths_at(prog: &Program, dims: &[DimId], len: u64) -> String {
+    dims.iter()
+        .map(|d| format!("{} = {len}", prog.dims[*d].name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The program with each named adjoint δk added as a `let` (returned with
+/// the id of δ1's let), so a derived result can be evaluated directly.
+fn with_adjoint_lets(prog: &Program, adjoints: &[(String, Expr)]) -> (Program, usize) {
+    let mut aug = prog.clone();
+    let base = aug.lets.len();
+    for (name, e) in adjoints {
+        aug.lets.push(crate::ir::LetDecl {
+            name: name.clone(),
+            params: Vec::new(),
+            is_function: false,
+            body: adjoints_to_lets(e, base),
+            span: e.span,
+        });
+    }
+    (aug, base)
+}
+
+/// Replaces each `Op::Adjoint(k)` by a reference to the let `base + k`.
+fn adjoints_to_lets(e: &Expr, base: usize) -> Expr {
+    if let Op::Adjoint(k) = e.op {
+        return Expr::leaf(Op::Let(base + k), e.shape, e.span);
+    }
+    if !e.any(&|n| matches!(n.op, Op::Adjoint(_))) {
+        return e.clone();
+    }
+    Expr::new(
+        e.op.clone(),
+        e.args.iter().map(|a| adjoints_to_lets(a, base)).collect(),
+        e.shape,
+        e.span,
+    )
 }
 
 /// Symbolic dimensions used as values (lengths such as `T`): unrolled 1..=N.
@@ -1000,7 +1320,12 @@ fn free_inputs(prog: &Program, roots: &[&Expr]) -> (Vec<VarId>, Vec<SeqId>) {
     let seqs = r
         .seqs
         .into_iter()
-        .filter(|s| prog.seqs[*s].pieces.iter().any(|p| !matches!(p, SeqPiece::Defined { .. })))
+        .filter(|s| {
+            prog.seqs[*s]
+                .pieces
+                .iter()
+                .any(|p| !matches!(p, SeqPiece::Defined { .. }))
+        })
         .collect();
     (r.vars.into_iter().collect(), seqs)
 }

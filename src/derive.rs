@@ -1539,6 +1539,31 @@ fn simplify_local(prog: &Program, e: Expr, names: &[String], hit: &mut bool) -> 
     s.expr
 }
 
+/// A gradient collected from many uses (one per time step) is a long sum:
+/// simplified as a whole, egg reorders its terms by commutativity, so each
+/// term is simplified alone and the sum keeps the backward-pass order.
+fn simplify_sum(prog: &Program, e: Expr, names: &[String], hit: &mut bool) -> Expr {
+    let mut terms = Vec::new();
+    let mut stack = vec![&e];
+    while let Some(x) = stack.pop() {
+        if x.op == Op::Add && x.args.len() == 2 {
+            stack.push(&x.args[1]);
+            stack.push(&x.args[0]);
+        } else {
+            terms.push(x.clone());
+        }
+    }
+    if terms.len() < 3 {
+        return simplify_local(prog, e, names, hit);
+    }
+    let (shape, span) = (e.shape, e.span);
+    terms
+        .into_iter()
+        .map(|t| simplify_local(prog, t, names, hit))
+        .reduce(|acc, t| Expr::new(Op::Add, vec![acc, t], shape, span))
+        .expect("at least three terms")
+}
+
 fn subst_adjoints(e: &Expr, map: &[Result<usize, Expr>]) -> Expr {
     if let Op::Adjoint(k) = e.op {
         return match &map[k] {
@@ -1631,7 +1656,7 @@ pub fn backward_pass(prog: &Program, f: &Expr, wrts: &[Expr]) -> Result<Backward
     let mut results = Vec::new();
     for (k, w) in keys.iter().zip(wrts) {
         let res = match r.adj.remove(k) {
-            Some(a) => simplify_local(prog, a, &names, &mut hit),
+            Some(a) => simplify_sum(prog, a, &names, &mut hit),
             None => zeros(w.shape, span),
         };
         results.push(res);

@@ -102,6 +102,9 @@ pub struct SeqDecl {
     pub span: Span,
 }
 
+// A program holds a handful of pieces per sequence: boxing the large
+// variant would buy nothing and cost an indirection on every lookup.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum SeqPiece {
     /// `var x[t]`: an independent variable at every time.

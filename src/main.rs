@@ -8,7 +8,11 @@ use gradproof::render::{self, Format};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "gradproof", version, about = "Derives and verifies the gradient formulas of machine-learning lectures")]
+#[command(
+    name = "gradproof",
+    version,
+    about = "Derives and verifies the gradient formulas of machine-learning lectures"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -22,7 +22,13 @@ fn examples_exit_zero_and_json_parses() {
         assert_eq!(code, 0, "{f}: {err}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["file"], f);
-        assert!(v["results"].as_array().unwrap().iter().all(|r| r["kind"] != "claim" || r["met"] == true));
+        assert!(
+            v["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["kind"] != "claim" || r["met"] == true)
+        );
     }
 }
 
@@ -42,7 +48,11 @@ fn malformed_input_exits_two_with_position() {
     let dir = std::env::temp_dir().join(format!("gradproof-cli2-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("bad.grad");
-    std::fs::write(&f, "dim n, m\nvar W: mat[m, n]\nvar x: vec[m]\nlet z = W x\n").unwrap();
+    std::fs::write(
+        &f,
+        "dim n, m\nvar W: mat[m, n]\nvar x: vec[m]\nlet z = W x\n",
+    )
+    .unwrap();
     let (code, out, err) = gradproof(&["check", f.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("bad.grad:4:"), "{err}");
@@ -58,7 +68,17 @@ fn missing_file_exits_two() {
 
 #[test]
 fn same_seed_same_bytes() {
-    let a = gradproof(&["check", "--seed", "7", "examples/q3_softmax_derivation.grad"]);
-    let b = gradproof(&["check", "--seed", "7", "examples/q3_softmax_derivation.grad"]);
+    let a = gradproof(&[
+        "check",
+        "--seed",
+        "7",
+        "examples/q3_softmax_derivation.grad",
+    ]);
+    let b = gradproof(&[
+        "check",
+        "--seed",
+        "7",
+        "examples/q3_softmax_derivation.grad",
+    ]);
     assert_eq!(a, b);
 }

@@ -56,10 +56,14 @@ impl Gen<'_> {
     }
     fn num(&mut self) -> Expr {
         let k = self.rng.below(7) as i64 - 3;
-        Self::node(Op::Num(BigRational::from_integer(k.into())), vec![], Shape::SCALAR)
+        Self::node(
+            Op::Num(BigRational::from_integer(k.into())),
+            vec![],
+            Shape::SCALAR,
+        )
     }
 
-    fn gen(&mut self, k: Kind, depth: u32) -> Expr {
+    fn expr(&mut self, k: Kind, depth: u32) -> Expr {
         let sh = self.shape(k);
         if depth == 0 || self.rng.below(5) == 0 {
             return match k {
@@ -71,64 +75,121 @@ impl Gen<'_> {
                         Self::node(Op::Sum, vec![x], Shape::SCALAR)
                     }
                 },
-                Kind::Vector => self.var(["x", "u", "p"][self.rng.below(3) as usize]),
-                Kind::Matrix => self.var(["W", "A"][self.rng.below(2) as usize]),
+                Kind::Vector => {
+                    let k = self.rng.below(3) as usize;
+                    self.var(["x", "u", "p"][k])
+                }
+                Kind::Matrix => {
+                    let k = self.rng.below(2) as usize;
+                    self.var(["W", "A"][k])
+                }
             };
         }
         let d = depth - 1;
         match k {
             Kind::Scalar => match self.rng.below(9) {
-                0 => Self::node(Op::Sum, vec![self.gen(Kind::Vector, d)], sh),
+                0 => Self::node(Op::Sum, vec![self.expr(Kind::Vector, d)], sh),
                 1 => {
-                    let a = self.gen(Kind::Vector, d);
-                    let b = self.gen(Kind::Vector, d);
+                    let a = self.expr(Kind::Vector, d);
+                    let b = self.expr(Kind::Vector, d);
                     let at = Self::node(Op::Transpose, vec![a], Shape::new(Dim::Const(1), self.n));
                     Self::node(Op::Mul, vec![at, b], sh)
                 }
-                2 => Self::node(Op::Mul, vec![self.gen(Kind::Scalar, d), self.gen(Kind::Scalar, d)], sh),
-                3 => Self::node(Op::Add, vec![self.gen(Kind::Scalar, d), self.gen(Kind::Scalar, d)], sh),
-                4 => Self::node(Op::LogSumExp, vec![self.gen(Kind::Vector, d)], sh),
-                5 => Self::node(Op::Tr, vec![self.gen(Kind::Matrix, d)], sh),
-                6 => Self::node(Op::Elem(ElemFn::Tanh), vec![self.gen(Kind::Scalar, d)], sh),
-                7 => Self::node(Op::Norm, vec![self.gen(Kind::Vector, d)], sh),
+                2 => Self::node(
+                    Op::Mul,
+                    vec![self.expr(Kind::Scalar, d), self.expr(Kind::Scalar, d)],
+                    sh,
+                ),
+                3 => Self::node(
+                    Op::Add,
+                    vec![self.expr(Kind::Scalar, d), self.expr(Kind::Scalar, d)],
+                    sh,
+                ),
+                4 => Self::node(Op::LogSumExp, vec![self.expr(Kind::Vector, d)], sh),
+                5 => Self::node(Op::Tr, vec![self.expr(Kind::Matrix, d)], sh),
+                6 => Self::node(Op::Elem(ElemFn::Tanh), vec![self.expr(Kind::Scalar, d)], sh),
+                7 => Self::node(Op::Norm, vec![self.expr(Kind::Vector, d)], sh),
                 _ => {
-                    let e = self.gen(Kind::Scalar, d);
-                    Self::node(Op::Pow, vec![e, Self::node(Op::Num(BigRational::from_integer(2.into())), vec![], sh)], sh)
+                    let e = self.expr(Kind::Scalar, d);
+                    Self::node(
+                        Op::Pow,
+                        vec![
+                            e,
+                            Self::node(Op::Num(BigRational::from_integer(2.into())), vec![], sh),
+                        ],
+                        sh,
+                    )
                 }
             },
             Kind::Vector => match self.rng.below(11) {
-                0 => Self::node(Op::Mul, vec![self.gen(Kind::Matrix, d), self.gen(Kind::Vector, d)], sh),
-                1 => Self::node(Op::Add, vec![self.gen(Kind::Vector, d), self.gen(Kind::Vector, d)], sh),
-                2 => Self::node(Op::Sub, vec![self.gen(Kind::Vector, d), self.gen(Kind::Vector, d)], sh),
-                3 => Self::node(Op::Hadamard, vec![self.gen(Kind::Vector, d), self.gen(Kind::Vector, d)], sh),
-                4 => Self::node(Op::Scale, vec![self.gen(Kind::Scalar, d), self.gen(Kind::Vector, d)], sh),
-                5 => Self::node(Op::Softmax, vec![self.gen(Kind::Vector, d)], sh),
-                6 => Self::node(Op::Elem(ElemFn::Sigmoid), vec![self.gen(Kind::Vector, d)], sh),
-                7 => Self::node(Op::Elem(ElemFn::Relu), vec![self.gen(Kind::Vector, d)], sh),
+                0 => Self::node(
+                    Op::Mul,
+                    vec![self.expr(Kind::Matrix, d), self.expr(Kind::Vector, d)],
+                    sh,
+                ),
+                1 => Self::node(
+                    Op::Add,
+                    vec![self.expr(Kind::Vector, d), self.expr(Kind::Vector, d)],
+                    sh,
+                ),
+                2 => Self::node(
+                    Op::Sub,
+                    vec![self.expr(Kind::Vector, d), self.expr(Kind::Vector, d)],
+                    sh,
+                ),
+                3 => Self::node(
+                    Op::Hadamard,
+                    vec![self.expr(Kind::Vector, d), self.expr(Kind::Vector, d)],
+                    sh,
+                ),
+                4 => Self::node(
+                    Op::Scale,
+                    vec![self.expr(Kind::Scalar, d), self.expr(Kind::Vector, d)],
+                    sh,
+                ),
+                5 => Self::node(Op::Softmax, vec![self.expr(Kind::Vector, d)], sh),
+                6 => Self::node(
+                    Op::Elem(ElemFn::Sigmoid),
+                    vec![self.expr(Kind::Vector, d)],
+                    sh,
+                ),
+                7 => Self::node(Op::Elem(ElemFn::Relu), vec![self.expr(Kind::Vector, d)], sh),
                 8 => {
                     // log and division only where the argument is known positive
-                    let e = Self::node(Op::Elem(ElemFn::Exp), vec![self.gen(Kind::Vector, d)], sh);
-                    let v = self.gen(Kind::Vector, d);
+                    let e = Self::node(Op::Elem(ElemFn::Exp), vec![self.expr(Kind::Vector, d)], sh);
+                    let v = self.expr(Kind::Vector, d);
                     Self::node(Op::HadDiv, vec![v, e], sh)
                 }
                 9 => {
                     let pv = self.var("p");
-                    Self::node(Op::Elem(ElemFn::Log), vec![Self::node(Op::Hadamard, vec![pv.clone(), pv], sh)], sh)
+                    Self::node(
+                        Op::Elem(ElemFn::Log),
+                        vec![Self::node(Op::Hadamard, vec![pv.clone(), pv], sh)],
+                        sh,
+                    )
                 }
-                _ => Self::node(Op::Elem(ElemFn::Tanh), vec![self.gen(Kind::Vector, d)], sh),
+                _ => Self::node(Op::Elem(ElemFn::Tanh), vec![self.expr(Kind::Vector, d)], sh),
             },
             Kind::Matrix => match self.rng.below(6) {
-                0 => Self::node(Op::Mul, vec![self.gen(Kind::Matrix, d), self.gen(Kind::Matrix, d)], sh),
-                1 => Self::node(Op::Transpose, vec![self.gen(Kind::Matrix, d)], sh),
-                2 => Self::node(Op::Diag, vec![self.gen(Kind::Vector, d)], sh),
+                0 => Self::node(
+                    Op::Mul,
+                    vec![self.expr(Kind::Matrix, d), self.expr(Kind::Matrix, d)],
+                    sh,
+                ),
+                1 => Self::node(Op::Transpose, vec![self.expr(Kind::Matrix, d)], sh),
+                2 => Self::node(Op::Diag, vec![self.expr(Kind::Vector, d)], sh),
                 3 => {
-                    let a = self.gen(Kind::Vector, d);
-                    let b = self.gen(Kind::Vector, d);
+                    let a = self.expr(Kind::Vector, d);
+                    let b = self.expr(Kind::Vector, d);
                     let bt = Self::node(Op::Transpose, vec![b], Shape::new(Dim::Const(1), self.n));
                     Self::node(Op::Mul, vec![a, bt], sh)
                 }
-                4 => Self::node(Op::Add, vec![self.gen(Kind::Matrix, d), self.gen(Kind::Matrix, d)], sh),
-                _ => Self::node(Op::Elem(ElemFn::Tanh), vec![self.gen(Kind::Matrix, d)], sh),
+                4 => Self::node(
+                    Op::Add,
+                    vec![self.expr(Kind::Matrix, d), self.expr(Kind::Matrix, d)],
+                    sh,
+                ),
+                _ => Self::node(Op::Elem(ElemFn::Tanh), vec![self.expr(Kind::Matrix, d)], sh),
             },
         }
     }
@@ -138,15 +199,24 @@ impl Gen<'_> {
 fn random_expressions_derive_consistently() {
     let (_, prog) = gradproof::load("generated.grad", HEADER.as_bytes()).unwrap();
     let n = prog.vars[0].shape.rows;
-    let mut g = Gen { prog: &prog, rng: Rng(2024), n };
+    let mut g = Gen {
+        prog: &prog,
+        rng: Rng(2024),
+        n,
+    };
     let wrt_names = ["x", "W", "s"];
     let (mut compared, mut skipped) = (0, 0);
     let mut failures = Vec::new();
     for case in 0..2000u64 {
         let depth = 1 + (case % 6) as u32;
-        let f = g.gen(Kind::Scalar, depth);
+        let f = g.expr(Kind::Scalar, depth);
         let wrt = g.var(wrt_names[(case % 3) as usize]);
-        let node = Expr::new(Op::Grad, vec![f.clone(), wrt.clone()], wrt.shape, Span::default());
+        let node = Expr::new(
+            Op::Grad,
+            vec![f.clone(), wrt.clone()],
+            wrt.shape,
+            Span::default(),
+        );
         let derived = match derive::differentiate(&prog, &node) {
             Ok(d) => d,
             Err(e) => {
@@ -154,7 +224,12 @@ fn random_expressions_derive_consistently() {
                 continue;
             }
         };
-        let opts = SampleOptions { seed: case, draw: 0, dim_overrides: vec![], exact: false };
+        let opts = SampleOptions {
+            seed: case,
+            draw: 0,
+            dim_overrides: vec![],
+            exact: false,
+        };
         let inst = eval::sample(&prog, &opts).unwrap();
         let env = Vec::new();
         let ad = eval::eval::<f64>(&prog, &inst, &node, &env, 1e-4);
@@ -166,16 +241,27 @@ fn random_expressions_derive_consistently() {
                     failures.push(format!("case {case}: derived {sym:?}, forward mode {ad:?}"));
                     continue;
                 }
-                if let Ok(fd) = eval::finite_difference(&prog, &inst, &f, &wrt, &env) {
-                    if !eval::close(&sym, &fd, 1e-4, 1e-3) {
-                        failures.push(format!("case {case}: derived {sym:?}, finite differences {fd:?}"));
-                    }
+                if let Ok(fd) = eval::finite_difference(&prog, &inst, &f, &wrt, &env)
+                    && !eval::close(&sym, &fd, 1e-4, 1e-3)
+                {
+                    failures.push(format!(
+                        "case {case}: derived {sym:?}, finite differences {fd:?}"
+                    ));
                 }
             }
-            (Err(EvalError::NearKink | EvalError::Undefined(_)), _) | (_, Err(EvalError::NearKink | EvalError::Undefined(_))) => skipped += 1,
+            (Err(EvalError::NearKink | EvalError::Undefined(_)), _)
+            | (_, Err(EvalError::NearKink | EvalError::Undefined(_))) => skipped += 1,
             (a, b) => failures.push(format!("case {case}: evaluation failed: {a:?} / {b:?}")),
         }
     }
-    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures[..failures.len().min(20)].join("\n"));
-    assert!(compared >= 1500, "only {compared} compared ({skipped} skipped)");
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+    assert!(
+        compared >= 1500,
+        "only {compared} compared ({skipped} skipped)"
+    );
 }

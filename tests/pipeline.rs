@@ -27,7 +27,10 @@ fn run(path: &Path, display: &str, format: Format) -> (String, bool) {
     let bytes = std::fs::read(path).unwrap();
     let (src, prog) = match gradproof::load(display, &bytes) {
         Ok(p) => p,
-        Err(d) => panic!("{display} does not load:\n{}", gradproof::diagnostics::render(display, &String::from_utf8_lossy(&bytes), &d)),
+        Err(d) => panic!(
+            "{display} does not load:\n{}",
+            gradproof::diagnostics::render(display, &String::from_utf8_lossy(&bytes), &d)
+        ),
     };
     let report = check::check_program(display, &src, &prog, &Options::default());
     (render::render(&prog, &report, format), report.any_unmet())

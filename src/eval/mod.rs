@@ -70,6 +70,14 @@ type R<T> = Result<T, EvalError>;
 const MAX_NEST: usize = 64;
 /// Longest sum, product or recurrence evaluated.
 const MAX_RANGE: i64 = 1_000_000;
+/// Largest exact number (numerator plus denominator bits) kept before exact
+/// arithmetic hands over to floating point: long recurrences of rational
+/// functions double their digits at every step.
+const MAX_EXACT_BITS: u64 = 1024;
+/// Total bits of exact values one evaluation may compute before handing over
+/// to floating point: bounds the cost of exact arithmetic (bigint gcds) in
+/// a deterministic way.
+const MAX_EXACT_WORK: u64 = 1 << 14;
 /// Step of the central differences.
 const FD_EPS: f64 = 1e-6;
 /// Kink tolerance of finite differences: a kink closer than this could be
@@ -278,6 +286,12 @@ struct Ev<'a, S: Scalar> {
     seq_over: Vec<(ir::SeqId, i64, Matrix<S>)>,
     lets: HashMap<(ir::LetId, Vec<i64>), Matrix<S>>,
     seqs: HashMap<(ir::SeqId, i64, Vec<i64>), Matrix<S>>,
+    /// Elements whose evaluation failed for a reason that does not depend on
+    /// how deep the evaluation was: asked again, they fail at once instead
+    /// of recomputing the recurrence below them.
+    seq_fails: HashMap<(ir::SeqId, i64, Vec<i64>), EvalError>,
+    /// Bits of all exact values computed so far (see MAX_EXACT_WORK).
+    exact_work: u64,
     nest: usize,
 }
 
@@ -296,6 +310,8 @@ impl<'a, S: Scalar> Ev<'a, S> {
             seq_over: Vec::new(),
             lets: HashMap::new(),
             seqs: HashMap::new(),
+            seq_fails: HashMap::new(),
+            exact_work: 0,
             nest: 0,
         }
     }
@@ -332,6 +348,8 @@ impl<'a, S: Scalar> Ev<'a, S> {
                 .collect(),
             lets: HashMap::new(),
             seqs: HashMap::new(),
+            seq_fails: HashMap::new(),
+            exact_work: 0,
             nest: self.nest,
         };
         for (v, m) in &self.var_over {
@@ -449,6 +467,19 @@ impl<'a, S: Scalar> Ev<'a, S> {
     /// Evaluates one node. Kept small: the recursion of recurrences and
     /// nested definitions passes through here, so its stack frame matters.
     fn eval(&mut self, e: &Expr) -> R<Matrix<S>> {
+        let m = self.eval_node(e)?;
+        if S::EXACT {
+            let bits: u64 = m.data.iter().map(|x| x.bits()).sum();
+            self.exact_work += bits;
+            if self.exact_work > MAX_EXACT_WORK || m.data.iter().any(|x| x.bits() > MAX_EXACT_BITS)
+            {
+                return Err(EvalError::NotExact);
+            }
+        }
+        Ok(m)
+    }
+
+    fn eval_node(&mut self, e: &Expr) -> R<Matrix<S>> {
         match &e.op {
             Op::Var(v) => self.var(*v),
             Op::Let(l) => self.let_value(*l),
@@ -840,11 +871,37 @@ impl<'a, S: Scalar> Ev<'a, S> {
         if let Some(m) = self.seqs.get(&key) {
             return Ok(m.clone());
         }
-        let m = match self.piece(s, t)? {
+        if let Some(e) = self.seq_fails.get(&key) {
+            return Err(e.clone());
+        }
+        let m = match self.seq_compute(s, t) {
+            Ok(m) => m,
+            Err(e) => {
+                if matches!(
+                    e,
+                    EvalError::NotExact | EvalError::Undefined(_) | EvalError::NearKink
+                ) {
+                    self.seq_fails.insert(key, e.clone());
+                }
+                return Err(e);
+            }
+        };
+        self.seqs.insert(key, m.clone());
+        Ok(m)
+    }
+
+    fn seq_compute(&mut self, s: ir::SeqId, t: i64) -> R<Matrix<S>> {
+        Ok(match self.piece(s, t)? {
             Piece::Given => self.inst.seq_given(self.prog, s, t)?.to::<S>(),
             Piece::Defined { local, body, base } => {
-                if let Some(lo) = base {
-                    self.fill_from(s, lo, t);
+                if let Some(lo) = base
+                    && let Err(e) = self.fill_from(s, lo, t)
+                    && e == EvalError::NotExact
+                {
+                    // Exact numbers outgrew their budget on the way up: the
+                    // caller switches to floats, so stop here rather than
+                    // recurse down the whole sequence.
+                    return Err(e);
                 }
                 self.enter()?;
                 let saved = std::mem::replace(&mut self.locals, vec![(local, LocalVal::Int(t))]);
@@ -853,28 +910,25 @@ impl<'a, S: Scalar> Ev<'a, S> {
                 self.nest -= 1;
                 r?
             }
-        };
-        self.seqs.insert(key, m.clone());
-        Ok(m)
+        })
     }
 
     /// Evaluates `s[j]` for the not yet memoised times `j` just below `t`
     /// (down to `lo`) in increasing order, so the recursion for `s[t]` finds
-    /// its predecessors ready and stays shallow. Errors are left for the
+    /// its predecessors ready and stays shallow. An error is returned; most are left for the
     /// direct evaluation to report if that element is really needed.
-    fn fill_from(&mut self, s: ir::SeqId, lo: i64, t: i64) {
+    fn fill_from(&mut self, s: ir::SeqId, lo: i64, t: i64) -> R<()> {
         if t.saturating_sub(lo) < 2 || t.saturating_sub(lo) > MAX_RANGE {
-            return;
+            return Ok(());
         }
         let mut j = t - 1;
         while j >= lo && !self.seqs.contains_key(&self.seq_key(s, j)) {
             j -= 1;
         }
         for i in j + 1..t {
-            if self.seq_at(s, i).is_err() {
-                break;
-            }
+            self.seq_at(s, i)?;
         }
+        Ok(())
     }
 
     fn component(&mut self, a: &[Expr]) -> R<Matrix<S>> {

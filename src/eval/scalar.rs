@@ -64,6 +64,12 @@ pub trait Scalar: Clone + Debug + 'static {
     /// Exact text for rationals, the float otherwise.
     fn show(&self) -> String;
 
+    /// Size of an exact value in bits (0 for floats): exact arithmetic gives
+    /// up once numbers grow past a budget instead of running for minutes.
+    fn bits(&self) -> u64 {
+        0
+    }
+
     fn sign(&self) -> Ordering {
         self.cmp_value(&<Self as Scalar>::zero())
     }
@@ -210,6 +216,9 @@ impl Scalar for BigRational {
     }
     fn from_value(exact: &BigRational, _float: f64) -> Self {
         exact.clone()
+    }
+    fn bits(&self) -> u64 {
+        self.numer().bits() + self.denom().bits()
     }
     fn from_i64(i: i64) -> Self {
         BigRational::from_integer(BigInt::from(i))
@@ -393,6 +402,9 @@ impl<S: DualBase> Scalar for Dual<S> {
     const DEPTH: u32 = S::DEPTH + 1;
     const EXACT: bool = S::EXACT;
 
+    fn bits(&self) -> u64 {
+        self.v.bits().max(self.d.bits())
+    }
     fn from_rational(r: &BigRational) -> Self {
         S::from_rational(r).lift_const()
     }

@@ -89,7 +89,10 @@ impl<'a> Printer<'a> {
             Style::Latex => ("\\left(", "\\right)"),
             _ => ("(", ")"),
         };
-        (format!("{fname}{open}{}{close}", inner.join(", ")), Prec::Atom)
+        (
+            format!("{fname}{open}{}{close}", inner.join(", ")),
+            Prec::Atom,
+        )
     }
 
     fn dim(&self, d: Dim) -> String {
@@ -100,27 +103,50 @@ impl<'a> Printer<'a> {
         let a = |i: usize| &e.args[i];
         let latex = self.style == Style::Latex;
         match &e.op {
-            Op::Num(r) => (number(r, self.style), if r.is_negative() { Prec::Unary } else { Prec::Atom }),
+            Op::Num(r) => (
+                number(r, self.style),
+                if r.is_negative() {
+                    Prec::Unary
+                } else {
+                    Prec::Atom
+                },
+            ),
             Op::Var(v) => (self.name(&self.prog.vars[*v].name), Prec::Atom),
             Op::Let(l) => (self.name(&self.prog.lets[*l].name), Prec::Atom),
             Op::Local(l) => (self.name(&self.prog.locals[*l].name), Prec::Atom),
             Op::Idx(i) => (self.name(&self.prog.idxs[*i].name), Prec::Atom),
             Op::DimValue(d) => (self.dim(*d), Prec::Atom),
             Op::Adjoint(k) => {
-                let n = self.adjoints.get(*k).cloned().unwrap_or_else(|| format!("δ{}", k + 1));
+                let n = self
+                    .adjoints
+                    .get(*k)
+                    .cloned()
+                    .unwrap_or_else(|| format!("δ{}", k + 1));
                 (self.name(&n), Prec::Atom)
             }
             Op::Eye => {
                 let n = self.dim(e.shape.rows);
-                if latex { (format!("I_{{{n}}}"), Prec::Atom) } else { (format!("eye({n})"), Prec::Atom) }
+                if latex {
+                    (format!("I_{{{n}}}"), Prec::Atom)
+                } else {
+                    (format!("eye({n})"), Prec::Atom)
+                }
             }
             Op::Ones => {
                 let n = self.dim(e.shape.rows);
-                if latex { (format!("\\mathbf{{1}}_{{{n}}}"), Prec::Atom) } else { (format!("ones({n})"), Prec::Atom) }
+                if latex {
+                    (format!("\\mathbf{{1}}_{{{n}}}"), Prec::Atom)
+                } else {
+                    (format!("ones({n})"), Prec::Atom)
+                }
             }
             Op::Zeros => {
                 let (r, c) = (self.dim(e.shape.rows), self.dim(e.shape.cols));
-                if latex { (format!("0_{{{r} \\times {c}}}"), Prec::Atom) } else { (format!("zeros({r}, {c})"), Prec::Atom) }
+                if latex {
+                    (format!("0_{{{r} \\times {c}}}"), Prec::Atom)
+                } else {
+                    (format!("zeros({r}, {c})"), Prec::Atom)
+                }
             }
             Op::CallLet(l) => {
                 let args: Vec<&Expr> = e.args.iter().collect();
@@ -129,7 +155,11 @@ impl<'a> Printer<'a> {
             Op::SeqAt(s) => {
                 let name = self.name(&self.prog.seqs[*s].name);
                 let t = self.go(a(0)).0;
-                if latex { (format!("{name}_{{{t}}}"), Prec::Atom) } else { (format!("{name}[{t}]"), Prec::Atom) }
+                if latex {
+                    (format!("{name}_{{{t}}}"), Prec::Atom)
+                } else {
+                    (format!("{name}[{t}]"), Prec::Atom)
+                }
             }
             Op::Component => {
                 let base = self.paren(self.go(a(0)), Prec::Atom);
@@ -144,15 +174,34 @@ impl<'a> Printer<'a> {
                 let cell = |r: usize, c: usize| self.go(&e.args[r * cols + c]).0;
                 if latex {
                     let body: Vec<String> = (0..*rows)
-                        .map(|r| (0..*cols).map(|c| cell(r, c)).collect::<Vec<_>>().join(" & "))
+                        .map(|r| {
+                            (0..*cols)
+                                .map(|c| cell(r, c))
+                                .collect::<Vec<_>>()
+                                .join(" & ")
+                        })
                         .collect();
-                    (format!("\\begin{{bmatrix}} {} \\end{{bmatrix}}", body.join(" \\\\ ")), Prec::Atom)
+                    (
+                        format!(
+                            "\\begin{{bmatrix}} {} \\end{{bmatrix}}",
+                            body.join(" \\\\ ")
+                        ),
+                        Prec::Atom,
+                    )
                 } else if *cols == 1 {
                     let v: Vec<String> = (0..*rows).map(|r| cell(r, 0)).collect();
                     (format!("[{}]", v.join(", ")), Prec::Atom)
                 } else {
                     let rs: Vec<String> = (0..*rows)
-                        .map(|r| format!("[{}]", (0..*cols).map(|c| cell(r, c)).collect::<Vec<_>>().join(", ")))
+                        .map(|r| {
+                            format!(
+                                "[{}]",
+                                (0..*cols)
+                                    .map(|c| cell(r, c))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        })
                         .collect();
                     (format!("[{}]", rs.join(", ")), Prec::Atom)
                 }
@@ -171,17 +220,28 @@ impl<'a> Printer<'a> {
             Op::Pow | Op::ElemPow => {
                 let base = self.paren(self.go(a(0)), Prec::Atom);
                 let exp = self.go(a(1));
-                let op = if e.op == Op::ElemPow { if latex { "^{\\circ " } else { " .^ " } } else { "^" };
+                let op = if e.op == Op::ElemPow {
+                    if latex { "^{\\circ " } else { " .^ " }
+                } else {
+                    "^"
+                };
                 if latex {
                     let close = if e.op == Op::ElemPow { "}" } else { "" };
                     (format!("{base}{op}{{{}}}{close}", exp.0), Prec::Postfix)
                 } else {
-                    (format!("{base}{op}{}", self.paren(exp, Prec::Atom)), Prec::Postfix)
+                    (
+                        format!("{base}{op}{}", self.paren(exp, Prec::Atom)),
+                        Prec::Postfix,
+                    )
                 }
             }
             Op::MatPow(n) => {
                 let base = self.paren(self.go(a(0)), Prec::Atom);
-                if latex { (format!("{base}^{{{n}}}"), Prec::Postfix) } else { (format!("{base}^{n}"), Prec::Postfix) }
+                if latex {
+                    (format!("{base}^{{{n}}}"), Prec::Postfix)
+                } else {
+                    (format!("{base}^{n}"), Prec::Postfix)
+                }
             }
             Op::Transpose => {
                 if a(0).op == Op::Inv {
@@ -237,7 +297,10 @@ impl<'a> Printer<'a> {
             Op::Sum => self.call("sum", &[a(0)]),
             Op::Norm => {
                 if latex {
-                    (format!("\\left\\| {} \\right\\|", self.go(a(0)).0), Prec::Atom)
+                    (
+                        format!("\\left\\| {} \\right\\|", self.go(a(0)).0),
+                        Prec::Atom,
+                    )
                 } else {
                     self.call("norm", &[a(0)])
                 }
@@ -267,14 +330,29 @@ impl<'a> Printer<'a> {
                 if latex {
                     let body = self.paren(self.go(a(2)), Prec::Product);
                     let big = if is_sum { "\\sum" } else { "\\prod" };
-                    let range = if downto { format!("{t}={from}\\,\\downarrow\\,{to}") } else { format!("{t}={from}") };
-                    let top = if downto { String::new() } else { format!("^{{{to}}}") };
+                    let range = if downto {
+                        format!("{t}={from}\\,\\downarrow\\,{to}")
+                    } else {
+                        format!("{t}={from}")
+                    };
+                    let top = if downto {
+                        String::new()
+                    } else {
+                        format!("^{{{to}}}")
+                    };
                     (format!("{big}_{{{range}}}{top} {body}"), Prec::Product)
                 } else {
                     let word = if is_sum { "sum" } else { "prod" };
                     let sep = if downto { "downto" } else { ".." };
-                    let range = if downto { format!("{from} {sep} {to}") } else { format!("{from}{sep}{to}") };
-                    (format!("{word}({t} in {range}, {})", self.go(a(2)).0), Prec::Atom)
+                    let range = if downto {
+                        format!("{from} {sep} {to}")
+                    } else {
+                        format!("{from}{sep}{to}")
+                    };
+                    (
+                        format!("{word}({t} in {range}, {})", self.go(a(2)).0),
+                        Prec::Atom,
+                    )
                 }
             }
             Op::Grad | Op::Jac | Op::Hess | Op::D => {
@@ -312,7 +390,11 @@ impl<'a> Printer<'a> {
                 || (p == Prec::Product && (other_product || right))
                 || (p == Prec::Unary && right)
                 || (p == Prec::Unary && kind == 0);
-            if needs { self.paren((s, Prec::Sum), Prec::Product) } else { s }
+            if needs {
+                self.paren((s, Prec::Sum), Prec::Product)
+            } else {
+                s
+            }
         };
         let l = side(&e.args[0], false);
         let r = side(&e.args[1], true);
@@ -323,10 +405,21 @@ impl<'a> Printer<'a> {
             (Op::Hadamard, Style::Latex) => format!("{l} \\odot {r}"),
             (Op::HadDiv, Style::Latex) => format!("{l} \\oslash {r}"),
             (Op::HadDiv, _) => format!("{l} ./ {r}"),
-            (_, Style::Latex) => format!("\\frac{{{}}}{{{}}}", self.go(&e.args[0]).0, self.go(&e.args[1]).0),
+            (_, Style::Latex) => format!(
+                "\\frac{{{}}}{{{}}}",
+                self.go(&e.args[0]).0,
+                self.go(&e.args[1]).0
+            ),
             (_, _) => format!("{l} / {r}"),
         };
-        (s, if matches!(e.op, Op::Div) && latex { Prec::Atom } else { Prec::Product })
+        (
+            s,
+            if matches!(e.op, Op::Div) && latex {
+                Prec::Atom
+            } else {
+                Prec::Product
+            },
+        )
     }
 }
 
@@ -371,9 +464,9 @@ pub fn number(r: &BigRational, style: Style) -> String {
 }
 
 const GREEK: &[&str] = &[
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
-    "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega", "Gamma", "Delta",
-    "Theta", "Lambda", "Sigma", "Phi", "Psi", "Omega",
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega", "Gamma",
+    "Delta", "Theta", "Lambda", "Sigma", "Phi", "Psi", "Omega",
 ];
 
 /// `yhat` → `\hat{y}`, `b2` → `b_{2}`, `delta1` → `\delta_{1}`, `δ1` → `\delta_{1}`,
@@ -393,7 +486,11 @@ pub fn latex_name(n: &str) -> String {
     } else {
         latex_stem(stem)
     };
-    if digits.is_empty() { base } else { format!("{base}_{{{digits}}}") }
+    if digits.is_empty() {
+        base
+    } else {
+        format!("{base}_{{{digits}}}")
+    }
 }
 
 fn latex_stem(s: &str) -> String {

@@ -53,13 +53,21 @@ pub fn render(prog: &Program, report: &FileReport, format: Format) -> String {
     match format {
         Format::Text => text(prog, report),
         Format::Latex => latex(prog, report),
-        Format::Json => serde_json::to_string_pretty(&json_value(prog, report)).unwrap_or_default() + "\n",
+        Format::Json => {
+            serde_json::to_string_pretty(&json_value(prog, report)).unwrap_or_default() + "\n"
+        }
     }
 }
 
 fn steps_text(out: &mut String, steps: &[StepReport], explain: bool) {
     for (i, s) in steps.iter().enumerate() {
-        out.push_str(&format!("    step {} (line {}): {}: {}\n", i + 1, s.line, s.verdict.word(), s.detail));
+        out.push_str(&format!(
+            "    step {} (line {}): {}: {}\n",
+            i + 1,
+            s.line,
+            s.verdict.word(),
+            s.detail
+        ));
         if explain {
             for e in &s.explanation {
                 out.push_str(&format!("        {e}\n"));
@@ -86,25 +94,44 @@ fn text(prog: &Program, report: &FileReport) -> String {
                     out.push_str(&format!("    {n} = {}\n", p.print(e)));
                 }
                 for r in results {
-                    out.push_str(&format!("    {} = {}\n", heading(&p, &r.node), p.print(&r.result)));
+                    out.push_str(&format!(
+                        "    {} = {}\n",
+                        heading(&p, &r.node),
+                        p.print(&r.result)
+                    ));
                 }
-                let same = results.windows(2).all(|w| w[0].verdict == w[1].verdict && w[0].detail == w[1].detail);
+                let same = results
+                    .windows(2)
+                    .all(|w| w[0].verdict == w[1].verdict && w[0].detail == w[1].detail);
                 if same {
                     if let Some(r) = results.first() {
                         out.push_str(&format!("    {}: {}\n", r.verdict.word(), r.detail));
                     }
                 } else {
                     for r in results {
-                        out.push_str(&format!("    {}: {}: {}\n", heading(&p, &r.node), r.verdict.word(), r.detail));
+                        out.push_str(&format!(
+                            "    {}: {}: {}\n",
+                            heading(&p, &r.node),
+                            r.verdict.word(),
+                            r.detail
+                        ));
                     }
                 }
                 if let Some(n) = note {
                     out.push_str(&format!("    note: {n}\n"));
                 }
             }
-            Outcome::Show { result, verdict, detail } => {
+            Outcome::Show {
+                result,
+                verdict,
+                detail,
+            } => {
                 let p = Printer::new(prog, Style::Text);
-                out.push_str(&format!("    = {}\n    {}: {detail}\n", p.print(result), verdict.word()));
+                out.push_str(&format!(
+                    "    = {}\n    {}: {detail}\n",
+                    p.print(result),
+                    verdict.word()
+                ));
             }
             Outcome::Claim {
                 expect,
@@ -163,7 +190,9 @@ fn latex(prog: &Program, report: &FileReport) -> String {
     for w in &report.items {
         out.push_str(&format!("% line {}: {}\n", w.line, w.source));
         match &w.outcome {
-            Outcome::Derive { adjoints, results, .. } => {
+            Outcome::Derive {
+                adjoints, results, ..
+            } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Latex).with_adjoints(&names);
                 let mut lines = Vec::new();
@@ -171,16 +200,29 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                     lines.push(format!("{} &= {}", p.name(n), p.print(e)));
                 }
                 for r in results {
-                    lines.push(format!("{} &= {}", heading(&p, &r.node), p.print(&r.result)));
+                    lines.push(format!(
+                        "{} &= {}",
+                        heading(&p, &r.node),
+                        p.print(&r.result)
+                    ));
                 }
-                out.push_str(&format!("\\begin{{aligned}}\n{}\n\\end{{aligned}}\n", lines.join(" \\\\\n")));
+                out.push_str(&format!(
+                    "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
+                    lines.join(" \\\\\n")
+                ));
                 if let Some(r) = results.first() {
                     out.push_str(&format!("% {}\n", r.verdict.word()));
                 }
             }
-            Outcome::Show { result, verdict, .. } => {
+            Outcome::Show {
+                result, verdict, ..
+            } => {
                 let p = Printer::new(prog, Style::Latex);
-                out.push_str(&format!("\\[ {} \\]\n% {}\n", p.print(result), verdict.word()));
+                out.push_str(&format!(
+                    "\\[ {} \\]\n% {}\n",
+                    p.print(result),
+                    verdict.word()
+                ));
             }
             Outcome::Claim { verdict, steps, .. } => {
                 out.push_str(&format!("% {}\n", verdict.word()));
@@ -188,7 +230,12 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                     out.push_str(&format!("% line {}: {}\n", s.line, s.verdict.word()));
                 }
             }
-            Outcome::Represent { verdict, detail, network, .. } => {
+            Outcome::Represent {
+                verdict,
+                detail,
+                network,
+                ..
+            } => {
                 out.push_str(&format!("% {verdict}: {detail}\n"));
                 if let Some(n) = network {
                     out.push_str(&format!("% {n}\n"));
@@ -211,7 +258,11 @@ pub fn json_value(prog: &Program, report: &FileReport) -> Value {
     let mut results = Vec::new();
     for w in &report.items {
         match &w.outcome {
-            Outcome::Derive { adjoints, results: rs, note } => {
+            Outcome::Derive {
+                adjoints,
+                results: rs,
+                note,
+            } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Ascii).with_adjoints(&names);
                 let adj: Vec<Value> = adjoints
@@ -229,18 +280,37 @@ pub fn json_value(prog: &Program, report: &FileReport) -> Value {
                     results.push(v);
                 }
             }
-            Outcome::Show { result, verdict, detail } => {
+            Outcome::Show {
+                result,
+                verdict,
+                detail,
+            } => {
                 let p = Printer::new(prog, Style::Ascii);
-                results.push(json!({"kind": "show", "line": w.line, "result": p.print(result),
-                    "verdict": verdict.word(), "detail": detail}));
+                results.push(
+                    json!({"kind": "show", "line": w.line, "result": p.print(result),
+                    "verdict": verdict.word(), "detail": detail}),
+                );
             }
-            Outcome::Claim { name, expect, verdict, met, detail, steps } => {
-                let steps: Vec<Value> = steps.iter().map(|s| step_json(s, report.explain)).collect();
+            Outcome::Claim {
+                name,
+                expect,
+                verdict,
+                met,
+                detail,
+                steps,
+            } => {
+                let steps: Vec<Value> =
+                    steps.iter().map(|s| step_json(s, report.explain)).collect();
                 results.push(json!({"kind": "claim", "line": w.line, "name": name,
                     "expect": expect_word(*expect), "verdict": verdict.word(), "met": met,
                     "detail": detail, "steps": steps}));
             }
-            Outcome::Represent { activation, verdict, detail, network } => {
+            Outcome::Represent {
+                activation,
+                verdict,
+                detail,
+                network,
+            } => {
                 let mut v = json!({"kind": "represent", "line": w.line,
                     "activation": activation_word(*activation), "verdict": verdict, "detail": detail});
                 if let Some(n) = network {

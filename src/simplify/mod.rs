@@ -8,7 +8,7 @@ pub mod rules;
 
 use crate::derive::eliminate_derivatives;
 use crate::ir::{self, Op, Program};
-use egg::{FlatTerm, Id, RecExpr, Runner, StopReason};
+use egg::{FlatTerm, Id, Language, RecExpr, Runner, StopReason};
 use lang::{MxAnalysis, MxGraph, ToEgg};
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
@@ -205,13 +205,49 @@ pub fn simplify_named(
     }
 }
 
-/// Prints a flat term without its rewrite annotations.
-fn term_string(t: &FlatTerm<lang::Mx>) -> String {
-    if t.children.is_empty() {
-        return t.node.to_string();
+/// Largest pair of terms (in e-nodes) whose proof is explained step by step.
+const MAX_FLAT_EXPLANATION: usize = 400;
+
+/// A flat term as the user would write it.
+fn term_text(prog: &Program, table: &lang::Table, t: &FlatTerm<lang::Mx>) -> String {
+    fn add(t: &FlatTerm<lang::Mx>, rec: &mut RecExpr<lang::Mx>) -> Id {
+        let ids: Vec<Id> = t.children.iter().map(|c| add(c, rec)).collect();
+        let mut k = 0;
+        let node = t.node.clone().map_children(|_| {
+            k += 1;
+            ids[k - 1]
+        });
+        rec.add(node)
     }
-    let kids: Vec<String> = t.children.iter().map(term_string).collect();
-    format!("({} {})", t.node, kids.join(" "))
+    let mut rec = RecExpr::default();
+    add(t, &mut rec);
+    let e = lang::to_ir(table, &rec, crate::span::Span::new(0, 0));
+    crate::render::expr::Printer::new(prog, crate::render::expr::Style::Text).print(&e)
+}
+
+/// The rules (and facts, without their terms) of a tree explanation, each
+/// shared subtree visited once.
+fn tree_rules(
+    trees: &[std::rc::Rc<egg::TreeTerm<lang::Mx>>],
+    seen: &mut HashSet<*const egg::TreeTerm<lang::Mx>>,
+    rules: &mut BTreeSet<String>,
+    facts: &mut BTreeSet<String>,
+) {
+    for t in trees {
+        if !seen.insert(std::rc::Rc::as_ptr(t)) {
+            continue;
+        }
+        for r in [t.forward_rule, t.backward_rule].into_iter().flatten() {
+            let r = r.to_string();
+            if let Some(f) = rules::fact_text(&r, &|_| None) {
+                facts.insert(f);
+            }
+            rules.insert(r);
+        }
+        for c in &t.child_proofs {
+            tree_rules(c, seen, rules, facts);
+        }
+    }
 }
 
 /// Records the rules of one explanation step and, for a conditional rule, the
@@ -221,18 +257,19 @@ fn collect_rules(
     cur: &FlatTerm<lang::Mx>,
     rules: &mut BTreeSet<String>,
     facts: &mut BTreeSet<String>,
+    show: &dyn Fn(&FlatTerm<lang::Mx>) -> String,
 ) {
     for (r, matched) in [(cur.forward_rule, prev), (cur.backward_rule, cur)] {
         let Some(r) = r else { continue };
         let r = r.to_string();
-        if let Some(f) = rules::fact_text(&r, &|i| matched.children.get(i).map(term_string)) {
+        if let Some(f) = rules::fact_text(&r, &|i| matched.children.get(i).map(show)) {
             facts.insert(f);
         }
         rules.insert(r);
     }
     if prev.children.len() == cur.children.len() {
         for (p, c) in prev.children.iter().zip(&cur.children) {
-            collect_rules(p, c, rules, facts);
+            collect_rules(p, c, rules, facts, show);
         }
     }
 }
@@ -285,13 +322,26 @@ pub fn prove_equal(prog: &Program, a: &ir::Expr, b: &ir::Expr, budget: &Budget) 
         return unknown(why);
     }
     let mut ex = r.explain_equivalence(&roots[0], &roots[1]);
-    let explanation = ex.get_flat_strings();
     let mut rules = BTreeSet::new();
     let mut facts = BTreeSet::new();
-    let flat = ex.make_flat_explanation();
-    for w in flat.windows(2) {
-        collect_rules(&w[0], &w[1], &mut rules, &mut facts);
-    }
+    let size = roots[0].as_ref().len() + roots[1].as_ref().len();
+    let explanation = if size <= MAX_FLAT_EXPLANATION {
+        let show = |t: &FlatTerm<lang::Mx>| term_text(prog, &r.egraph.analysis.table, t);
+        let flat = ex.make_flat_explanation().clone();
+        for w in flat.windows(2) {
+            collect_rules(&w[0], &w[1], &mut rules, &mut facts, &show);
+        }
+        ex.get_flat_strings()
+    } else {
+        // A flat explanation rewrites the whole term at every step, quadratic
+        // in its size; the shared tree names the same rules.
+        let mut seen = HashSet::new();
+        tree_rules(&ex.explanation_trees, &mut seen, &mut rules, &mut facts);
+        vec![format!(
+            "(rewrite chain not listed: the terms have {size} nodes; rules used: {})",
+            rules.iter().cloned().collect::<Vec<_>>().join(", ")
+        )]
+    };
     ProofOutcome::Proved {
         explanation,
         rules: rules.into_iter().collect(),

@@ -125,6 +125,8 @@ pub struct Guard {
     pub span: Span,
 }
 
+// One per `fun` declaration: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum FunSig {
     Elementwise,
