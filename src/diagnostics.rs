@@ -44,40 +44,121 @@ impl From<ResolveError> for Diagnostic {
 /// that do not fall on character boundaries (e.g. an invalid UTF-8 byte in
 /// a lossily decoded text) are widened to the enclosing characters.
 pub fn render(file_name: &str, src: &str, diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        if src.split('\n').any(|l| l.len() > MAX_SHOWN_LINE) {
+            out.push_str(&render_excerpt(file_name, src, d));
+        } else {
+            out.push_str(&render_one(file_name, src, d));
+        }
+    }
+    out
+}
+
+fn render_one(file_name: &str, src: &str, d: &Diagnostic) -> String {
     let config = Config::default()
         .with_color(false)
         .with_index_type(IndexType::Byte)
         .with_char_set(CharSet::Ascii);
-    let mut out = String::new();
-    for d in diags {
-        let span = widen(src, d.span);
-        let mut label = Label::new((file_name, span.clone()));
-        if !d.label.is_empty() {
-            label = label.with_message(&d.label);
-        }
-        let mut report = Report::build(ReportKind::Error, (file_name, span))
-            .with_config(config)
-            .with_message(&d.message)
-            .with_label(label);
-        for (s, note) in &d.notes {
-            report = report.with_label(Label::new((file_name, widen(src, *s))).with_message(note));
-        }
-        let mut buf = Vec::new();
-        if report
-            .finish()
-            .write((file_name, Source::from(src)), &mut buf)
-            .is_err()
-        {
-            // Writing to a Vec cannot fail; keep at least the message.
-            buf = format!("Error: {}\n", d.message).into_bytes();
-        }
-        // Compiler style `error:` (ariadne's custom kinds ignore the colour
-        // setting, so the built-in kind is renamed instead).
-        let text = String::from_utf8_lossy(&buf);
-        out.push_str("error");
-        out.push_str(text.strip_prefix("Error").unwrap_or(&text));
+    let span = widen(src, d.span);
+    let mut label = Label::new((file_name, span.clone()));
+    if !d.label.is_empty() {
+        label = label.with_message(&d.label);
     }
-    out
+    let mut report = Report::build(ReportKind::Error, (file_name, span))
+        .with_config(config)
+        .with_message(&d.message)
+        .with_label(label);
+    for (s, note) in &d.notes {
+        report = report.with_label(Label::new((file_name, widen(src, *s))).with_message(note));
+    }
+    let mut buf = Vec::new();
+    if report
+        .finish()
+        .write((file_name, Source::from(src)), &mut buf)
+        .is_err()
+    {
+        // Writing to a Vec cannot fail; keep at least the message.
+        buf = format!("Error: {}\n", d.message).into_bytes();
+    }
+    // Compiler style `error:` (ariadne's custom kinds ignore the colour
+    // setting, so the built-in kind is renamed instead).
+    let text = String::from_utf8_lossy(&buf);
+    format!("error{}", text.strip_prefix("Error").unwrap_or(&text))
+}
+
+/// Source lines longer than this are shown as a window around the error.
+const MAX_SHOWN_LINE: usize = 200;
+
+/// A diagnostic in a file with very long lines (a megabyte of one
+/// statement): each long line is cut to a window around the offending text
+/// so the report stays readable, and the location in the header is the one
+/// in the real file.
+fn render_excerpt(file_name: &str, src: &str, d: &Diagnostic) -> String {
+    // (start, end) of a kept window in `src`, and where it begins in the excerpt.
+    let mut windows: Vec<(usize, usize, usize)> = Vec::new();
+    let mut text = String::new();
+    let mut line_start = 0;
+    for line in src.split_inclusive('\n') {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let line_end = line_start + body.len();
+        let (ws, we) = if body.len() <= MAX_SHOWN_LINE {
+            (line_start, line_end)
+        } else {
+            let focus = if (line_start..=line_end).contains(&d.span.start) {
+                d.span.start
+            } else {
+                line_start
+            };
+            let ws = floor_boundary(src, focus.saturating_sub(60).max(line_start));
+            let we = floor_boundary(src, (ws + 160).min(line_end));
+            (ws, we)
+        };
+        if ws > line_start {
+            text.push_str("...");
+        }
+        windows.push((ws, we, text.len()));
+        text.push_str(&src[ws..we]);
+        if we < line_end {
+            text.push_str("...");
+        }
+        if line.ends_with('\n') {
+            text.push('\n');
+        }
+        line_start += line.len();
+    }
+    let map = |off: usize| -> usize {
+        let k = windows.partition_point(|w| w.0 <= off).saturating_sub(1);
+        windows
+            .get(k)
+            .map_or(0, |&(ws, we, at)| at + off.clamp(ws, we) - ws)
+    };
+    let span_of = |s: Span| Span::new(map(s.start), map(s.end.max(s.start)));
+    let shown = Diagnostic {
+        span: span_of(d.span),
+        message: d.message.clone(),
+        label: d.label.clone(),
+        notes: d
+            .notes
+            .iter()
+            .map(|(s, n)| (span_of(*s), n.clone()))
+            .collect(),
+    };
+    let report = render_one(file_name, &text, &shown);
+    let (sl, sc) = shown.span.line_col(&text);
+    let (rl, rc) = d.span.line_col(src);
+    report.replacen(
+        &format!("{file_name}:{sl}:{sc} ]"),
+        &format!("{file_name}:{rl}:{rc} ]"),
+        1,
+    )
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// A non-empty byte range on character boundaries inside `src` (empty only

@@ -82,7 +82,14 @@ fn hostile_megabyte_name() {
     let (text, diags) = reject("long_line.grad", src.as_bytes());
     assert_eq!(diags.len(), 1);
     assert!(diags[0].message.len() < 200, "{}", diags[0].message);
-    assert!(text.starts_with("error: unknown name"), "{}", &text[..200]);
+    assert!(
+        text.starts_with("error: this statement is 1048585 bytes long"),
+        "{}",
+        &text[..200]
+    );
+    // The megabyte line is shown as a window around the error.
+    assert!(text.len() < 1000, "{} bytes of report", text.len());
+    assert!(text.contains("long_line.grad:2:1 ]"), "{text}");
 }
 
 #[test]
@@ -162,5 +169,15 @@ fn example_dumps() {
             let stem = path.file_stem().unwrap().to_str().unwrap();
             insta::assert_snapshot!(format!("dump_{stem}"), gradproof::resolve::dump(&prog));
         }
+    });
+}
+
+#[test]
+fn long_line_error_shows_a_window_with_the_real_column() {
+    let terms = vec!["x"; 100].join(" + ");
+    let src = format!("var x: scalar\nshow {terms} + q + x\n");
+    let (text, _) = reject("wide.grad", src.as_bytes());
+    with_snapshots!({
+        insta::assert_snapshot!("long_line_window", text);
     });
 }
