@@ -121,6 +121,20 @@ pub(crate) fn sub(a: Expr, b: Expr) -> Expr {
     let (s, sp) = (a.shape, a.span);
     Expr::new(Op::Sub, vec![a, b], s, sp)
 }
+/// `b^p` for a scalar, with `b^1 = b` and `b^0 = 1` folded.
+fn pow(b: Expr, p: Expr) -> Expr {
+    match num_val(&p) {
+        Some(r) if num_traits::One::is_one(r) => b,
+        Some(r) if num_traits::Zero::is_zero(r) => num(1, b.span),
+        _ => bin(Op::Pow, b, p, Shape::SCALAR),
+    }
+}
+
+/// `‖v‖^2` with a literal 2.
+fn b_is_norm_squared(b: &Expr, p: &Expr) -> bool {
+    b.op == Op::Norm && num_val(p).is_some_and(|r| *r == BigRational::from_integer(2.into()))
+}
+
 /// Matrix product; a 1×1 factor next to a non-scalar becomes a Scale.
 pub(crate) fn mul(a: Expr, b: Expr) -> Expr {
     if a.shape.is_scalar() && !b.shape.is_scalar() {
@@ -781,10 +795,16 @@ impl Reverse<'_, '_> {
                 go!(x(0), div(a.clone(), x(1)));
                 go!(x(1), neg(div(inner(x(0), a), mul(x(1), x(1)))));
             }
+            Op::Pow if b_is_norm_squared(&x(0), &x(1)) => {
+                // ‖v‖² = vᵀv: its gradient 2v is defined at v = 0 too,
+                // where the chain through ‖v‖ would divide by zero.
+                let v = x(0).args[0].clone();
+                go!(v.clone(), scale(mul(a, num(2, e.span)), v));
+            }
             Op::Pow => {
                 let (b, p) = (x(0), x(1));
                 let pm1 = sub(p.clone(), num(1, e.span));
-                let bpm1 = bin(Op::Pow, b.clone(), pm1, Shape::SCALAR);
+                let bpm1 = pow(b.clone(), pm1);
                 go!(b.clone(), mul(a.clone(), mul(p.clone(), bpm1)));
                 go!(
                     p,
@@ -797,7 +817,11 @@ impl Reverse<'_, '_> {
             Op::ElemPow => {
                 let (u, p) = (x(0), x(1));
                 let pm1 = sub(p.clone(), num(1, e.span));
-                let upm1 = bin(Op::ElemPow, u.clone(), pm1, u.shape);
+                let upm1 = if num_val(&pm1).is_some_and(num_traits::One::is_one) {
+                    u.clone()
+                } else {
+                    bin(Op::ElemPow, u.clone(), pm1, u.shape)
+                };
                 go!(u.clone(), had(a.clone(), scale(p.clone(), upm1)));
                 go!(
                     p,
@@ -1274,12 +1298,7 @@ impl Forward<'_, '_> {
                 let (b, p) = (x(0), x(1));
                 let pm1 = sub(p.clone(), num(1, sp));
                 lin(
-                    t(0).map(|tb| {
-                        mul(
-                            mul(p.clone(), bin(Op::Pow, b.clone(), pm1, Shape::SCALAR)),
-                            tb,
-                        )
-                    }),
+                    t(0).map(|tb| mul(mul(p.clone(), pow(b.clone(), pm1)), tb)),
                     t(1).map(|tp| {
                         mul(
                             mul(

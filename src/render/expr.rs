@@ -275,8 +275,18 @@ impl<'a> Printer<'a> {
             Op::Max => self.call("max", &[a(0), a(1)]),
             Op::Min => self.call("min", &[a(0), a(1)]),
             Op::Indicator(c) => {
-                let l = self.go(a(0)).0;
-                let r = self.go(a(1)).0;
+                // The comparison is elementwise: a constant side is written
+                // as the scalar it repeats (`1{h > 0}`, not `1{h > zeros(m, 1)}`).
+                let side = |e: &Expr| match (&e.op, e.args.as_slice()) {
+                    (Op::Zeros, _) => "0".to_string(),
+                    (Op::Ones, _) => "1".to_string(),
+                    (Op::Scale, [k, ones]) if ones.op == Op::Ones && k.shape.is_scalar() => {
+                        self.go(k).0
+                    }
+                    _ => self.go(e).0,
+                };
+                let l = side(a(0));
+                let r = side(a(1));
                 let op = cmp_symbol(*c, self.style);
                 if latex {
                     (format!("\\mathbb{{1}}\\{{{l} {op} {r}\\}}"), Prec::Atom)

@@ -4,7 +4,7 @@
 
 pub mod expr;
 
-use crate::check::{FileReport, Outcome, StepReport};
+use crate::check::{DerivedResult, FileReport, Outcome, StepReport};
 use crate::ir::{Activation, Expect, Expr, Op, Program};
 use expr::{Printer, Style};
 use serde_json::{Value, json};
@@ -29,6 +29,62 @@ fn heading(p: &Printer, node: &Expr) -> String {
         (_, Op::Hess) => format!("∇²_{x} {f}"),
         _ => format!("∂{f}/∂{x}"),
     }
+}
+
+/// One line of a printed backward pass.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum PassLine {
+    Adjoint(usize),
+    Result(usize),
+}
+
+/// The order a lecture writes a backward pass in: each gradient right after
+/// the adjoints it needs (`δ1`, `∂J/∂b2`, `∂J/∂U`, `δ2`, `∂J/∂b1`, …), each
+/// adjoint after the ones it is built from.
+fn backward_order(adjoints: &[(String, Expr)], results: &[DerivedResult]) -> Vec<PassLine> {
+    fn refs(e: &Expr) -> Vec<usize> {
+        let mut ks = Vec::new();
+        e.walk(&mut |n| {
+            if let Op::Adjoint(k) = n.op {
+                ks.push(k);
+            }
+        });
+        ks.sort_unstable();
+        ks.dedup();
+        ks
+    }
+    fn emit(k: usize, adjoints: &[(String, Expr)], done: &mut [bool], out: &mut Vec<PassLine>) {
+        // Iterative: a backward pass through time chains δ1000 → … → δ1.
+        let mut stack = vec![(k, false)];
+        while let Some((k, expanded)) = stack.pop() {
+            if k >= adjoints.len() || done[k] {
+                continue;
+            }
+            if expanded {
+                done[k] = true;
+                out.push(PassLine::Adjoint(k));
+            } else {
+                stack.push((k, true));
+                for j in refs(&adjoints[k].1).into_iter().rev() {
+                    if !done[j] {
+                        stack.push((j, false));
+                    }
+                }
+            }
+        }
+    }
+    let mut done = vec![false; adjoints.len()];
+    let mut out = Vec::new();
+    for (i, r) in results.iter().enumerate() {
+        for k in refs(&r.result) {
+            emit(k, adjoints, &mut done, &mut out);
+        }
+        out.push(PassLine::Result(i));
+    }
+    for k in 0..adjoints.len() {
+        emit(k, adjoints, &mut done, &mut out);
+    }
+    out
 }
 
 fn adjoint_names(adjoints: &[(String, Expr)]) -> Vec<String> {
@@ -90,15 +146,12 @@ fn text(prog: &Program, report: &FileReport) -> String {
             } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Text).with_adjoints(&names);
-                for (n, e) in adjoints {
-                    out.push_str(&format!("    {n} = {}\n", p.print(e)));
-                }
-                for r in results {
-                    out.push_str(&format!(
-                        "    {} = {}\n",
-                        heading(&p, &r.node),
-                        p.print(&r.result)
-                    ));
+                for line in backward_order(adjoints, results) {
+                    let (lhs, rhs) = match line {
+                        PassLine::Adjoint(k) => (adjoints[k].0.clone(), &adjoints[k].1),
+                        PassLine::Result(i) => (heading(&p, &results[i].node), &results[i].result),
+                    };
+                    out.push_str(&format!("    {lhs} = {}\n", p.print(rhs)));
                 }
                 let same = results
                     .windows(2)
@@ -185,6 +238,15 @@ fn text(prog: &Program, report: &FileReport) -> String {
     out
 }
 
+fn latex_cmp(op: crate::ir::CmpOp) -> &'static str {
+    match op {
+        crate::ir::CmpOp::Lt => "<",
+        crate::ir::CmpOp::Gt => ">",
+        crate::ir::CmpOp::Le => "\\le",
+        crate::ir::CmpOp::Ge => "\\ge",
+    }
+}
+
 fn latex(prog: &Program, report: &FileReport) -> String {
     let mut out = format!("% {}\n", report.file);
     for w in &report.items {
@@ -195,17 +257,19 @@ fn latex(prog: &Program, report: &FileReport) -> String {
             } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Latex).with_adjoints(&names);
-                let mut lines = Vec::new();
-                for (n, e) in adjoints {
-                    lines.push(format!("{} &= {}", p.name(n), p.print(e)));
-                }
-                for r in results {
-                    lines.push(format!(
-                        "{} &= {}",
-                        heading(&p, &r.node),
-                        p.print(&r.result)
-                    ));
-                }
+                let lines: Vec<String> = backward_order(adjoints, results)
+                    .into_iter()
+                    .map(|line| match line {
+                        PassLine::Adjoint(k) => {
+                            format!("{} &= {}", p.name(&adjoints[k].0), p.print(&adjoints[k].1))
+                        }
+                        PassLine::Result(i) => format!(
+                            "{} &= {}",
+                            heading(&p, &results[i].node),
+                            p.print(&results[i].result)
+                        ),
+                    })
+                    .collect();
                 out.push_str(&format!(
                     "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
                     lines.join(" \\\\\n")
@@ -225,10 +289,40 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                 ));
             }
             Outcome::Claim { verdict, steps, .. } => {
-                out.push_str(&format!("% {}\n", verdict.word()));
-                for s in steps {
-                    out.push_str(&format!("% line {}: {}\n", s.line, s.verdict.word()));
+                let claim = prog.work.iter().find_map(|x| match &x.kind {
+                    crate::ir::WorkKind::Claim(c) if x.line == w.line => Some(c),
+                    _ => None,
+                });
+                if let Some(c) = claim {
+                    let p = Printer::new(prog, Style::Latex);
+                    let lines: Vec<String> = c
+                        .steps
+                        .iter()
+                        .zip(steps)
+                        .enumerate()
+                        .map(|(i, (st, r))| {
+                            let rel = match st.relation {
+                                crate::ir::Relation::Eq => "=",
+                                crate::ir::Relation::Cmp(op) => latex_cmp(op),
+                            };
+                            let lhs = if i == 0 {
+                                p.print(&c.first)
+                            } else {
+                                String::new()
+                            };
+                            format!(
+                                "{lhs} &{rel} {} && \\text{{{}}}",
+                                p.print(&st.rhs),
+                                r.verdict.word()
+                            )
+                        })
+                        .collect();
+                    out.push_str(&format!(
+                        "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
+                        lines.join(" \\\\\n")
+                    ));
                 }
+                out.push_str(&format!("% {}\n", verdict.word()));
             }
             Outcome::Represent {
                 verdict,

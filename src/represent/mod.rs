@@ -670,6 +670,21 @@ pub fn render_network(n: &Network) -> String {
         first = false;
         s.push_str(&format!("{mag}·g({arg})"));
     }
+    // The weights themselves, as the question's w0 + Σ wi g(bi + vi x) names them.
+    let list = |f: &dyn Fn(&Unit) -> &Q| {
+        n.units
+            .iter()
+            .map(|u| q_text(f(u)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    s.push_str(&format!(
+        "  [w0 = {}; w = ({}); b = ({}); v = ({})]",
+        q_text(&n.w0),
+        list(&|u| &u.w),
+        list(&|u| &u.b),
+        list(&|u| &u.v)
+    ));
     s
 }
 

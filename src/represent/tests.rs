@@ -159,7 +159,10 @@ fn quadratic_is_not_piecewise_linear() {
 fn staircase_is_a_step_network() {
     let p = program(&[]);
     let (net, detail) = repr(represent(&p, &staircase(), X, Activation::Step));
-    assert_eq!(net, "f(x) = 1·g(x) − 1·g(x − 2) − 3·g(x − 5)");
+    assert_eq!(
+        net,
+        "f(x) = 1·g(x) − 1·g(x − 2) − 3·g(x − 5)  [w0 = 0; w = (1, −1, −3); b = (0, −2, −5); v = (1, 1, 1)]"
+    );
     assert_eq!(
         detail,
         "network proved equal to the target on all 4 pieces and 3 breakpoints"
@@ -170,13 +173,19 @@ fn staircase_is_a_step_network() {
 fn linear_and_hinge_are_relu_networks() {
     let p = program(&[]);
     let (net, detail) = repr(represent(&p, &linear(), X, Activation::Relu));
-    assert_eq!(net, "f(x) = 1 − 3·g(−x) + 3·g(x)");
+    assert_eq!(
+        net,
+        "f(x) = 1 − 3·g(−x) + 3·g(x)  [w0 = 1; w = (−3, 3); b = (0, 0); v = (−1, 1)]"
+    );
     assert_eq!(
         detail,
         "network proved equal to the target on all 2 pieces and 1 breakpoint"
     );
     let (net, detail) = repr(represent(&p, &hinge(), X, Activation::Relu));
-    assert_eq!(net, "f(x) = 1·g(1 − x)");
+    assert_eq!(
+        net,
+        "f(x) = 1·g(1 − x)  [w0 = 0; w = (1); b = (1); v = (−1)]"
+    );
     assert_eq!(
         detail,
         "network proved equal to the target on all 2 pieces and 1 breakpoint"
@@ -201,7 +210,10 @@ fn relu_networks_are_continuous() {
         "target has the value 1 at x = 0 but tends to 0 on both sides, and every relu network is continuous"
     );
     let (net, _) = repr(represent(&p, &spike, X, Activation::Step));
-    assert_eq!(net, "f(x) = −1 + 1·g(x) + 1·g(−x)");
+    assert_eq!(
+        net,
+        "f(x) = −1 + 1·g(x) + 1·g(−x)  [w0 = −1; w = (1, 1); b = (0, 0); v = (1, −1)]"
+    );
 }
 
 #[test]
@@ -219,7 +231,7 @@ fn piecewise_linear_with_several_kinks_is_a_relu_network() {
     let (net, detail) = repr(represent(&p, &t, X, Activation::Relu));
     assert_eq!(
         net,
-        "f(x) = −1/2 + (3/2)·g(1 − x) + (1/2)·g(x − 1) + 2·g(x − 3)"
+        "f(x) = −1/2 + (3/2)·g(1 − x) + (1/2)·g(x − 1) + 2·g(x − 3)  [w0 = −1/2; w = (3/2, 1/2, 2); b = (1, −1, −3); v = (−1, 1, 1)]"
     );
     assert_eq!(
         detail,
@@ -399,7 +411,10 @@ fn plain_lets_are_inlined() {
     });
     let z = || node(Op::Let(1), vec![]);
     let (net, _) = repr(represent(&p, &add(z(), z()), X, Activation::Relu));
-    assert_eq!(net, "f(x) = 2·g(x − 1)");
+    assert_eq!(
+        net,
+        "f(x) = 2·g(x − 1)  [w0 = 0; w = (2); b = (−1); v = (1)]"
+    );
 }
 
 #[test]
