@@ -52,8 +52,10 @@ fn dag_size(exprs: &[&Expr]) -> usize {
 
 fn bench(label: &str, src: &str) {
     let (_, prog) = gradproof::load(label, src.as_bytes()).expect("generated program loads");
-    let Some(WorkKind::Derive { of: Some(f), items }) = prog.work.last().map(|w| w.kind.clone())
-    else {
+    let Some((f, items)) = prog.work.iter().find_map(|w| match &w.kind {
+        WorkKind::Derive { of: Some(f), items } => Some((f.clone(), items.clone())),
+        _ => None,
+    }) else {
         panic!("no derive statement");
     };
     let wrts: Vec<Expr> = items.iter().map(|i| i.expr.args[1].clone()).collect();
@@ -96,6 +98,7 @@ fn table() {
         "{:<12} {:>13} {:>16}",
         "network", "derive+simplify", "result size"
     );
+    bench("question 3", include_str!("../examples/q3_backprop.grad"));
     for l in [10, 100, 1000] {
         bench(&format!("mlp L={l}"), &mlp(l));
     }

@@ -1550,12 +1550,135 @@ fn worth_simplifying(e: &Expr) -> bool {
 }
 
 fn simplify_local(prog: &Program, e: Expr, names: &[String], hit: &mut bool) -> Expr {
+    SIMPLIFY_MEMO.with(|m| simplify_memo(prog, e, names, hit, &mut m.borrow_mut()))
+}
+
+thread_local! {
+    /// Lecture-form simplifications of backward-pass templates, for one
+    /// `backward_pass` at a time (cleared at its start).
+    static SIMPLIFY_MEMO: std::cell::RefCell<HashMap<String, (Expr, bool)>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+/// Time steps of a placeholder sequence element: far below any real time.
+const PLACEHOLDER_TIME: i64 = -1_000_000_000;
+
+/// The rewrite rules see a sequence element or a named adjoint only as an
+/// opaque leaf with its shape and its sequence's attributes, so the backward
+/// pass at step t and at step t − 1 simplify the same way. Each expression is
+/// simplified as a template (elements and adjoints renumbered in their
+/// original order) and the result reused for every step: a T-step pass costs
+/// a bounded number of egg runs instead of one per step.
+fn simplify_memo(
+    prog: &Program,
+    e: Expr,
+    names: &[String],
+    hit: &mut bool,
+    memo: &mut HashMap<String, (Expr, bool)>,
+) -> Expr {
     if !worth_simplifying(&e) {
         return e;
     }
-    let s = crate::simplify::simplify_named(prog, &e, &crate::simplify::Budget::default(), names);
-    *hit |= s.budget_hit;
-    s.expr
+    let mut elems: Vec<(ir::SeqId, BigRational, Expr)> = Vec::new();
+    let mut adjs: Vec<usize> = Vec::new();
+    e.walk(&mut |n| match &n.op {
+        Op::SeqAt(sq) => {
+            if let Some(t) = n.args.first().and_then(num_val)
+                && !elems.iter().any(|(s2, t2, _)| s2 == sq && t2 == t)
+            {
+                elems.push((*sq, t.clone(), n.clone()));
+            }
+        }
+        Op::Adjoint(k) if !adjs.contains(k) => adjs.push(*k),
+        _ => {}
+    });
+    elems.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    adjs.sort_unstable();
+    let placeholder_time = |i: usize| PLACEHOLDER_TIME + i as i64;
+    let template = relabel(&e, &|n: &Expr| match &n.op {
+        Op::SeqAt(sq) => {
+            let t = n.args.first().and_then(num_val)?;
+            let i = elems.iter().position(|(s2, t2, _)| s2 == sq && t2 == t)?;
+            Some(Expr::new(
+                n.op.clone(),
+                vec![num(placeholder_time(i), n.span)],
+                n.shape,
+                n.span,
+            ))
+        }
+        Op::Adjoint(k) => {
+            let i = adjs.iter().position(|j| j == k)?;
+            Some(Expr::leaf(Op::Adjoint(i), n.shape, n.span))
+        }
+        _ => None,
+    });
+    let key = structure_key(&template);
+    let (simplified, budget_hit) = match memo.get(&key) {
+        Some(r) => r.clone(),
+        None => {
+            let tnames: Vec<String> = adjs
+                .iter()
+                .map(|k| {
+                    names
+                        .get(*k)
+                        .cloned()
+                        .unwrap_or_else(|| format!("δ{}", k + 1))
+                })
+                .collect();
+            let s = crate::simplify::simplify_named(
+                prog,
+                &template,
+                &crate::simplify::Budget::default(),
+                &tnames,
+            );
+            memo.insert(key, (s.expr.clone(), s.budget_hit));
+            (s.expr, s.budget_hit)
+        }
+    };
+    *hit |= budget_hit;
+    relabel(&simplified, &|n: &Expr| match &n.op {
+        Op::SeqAt(_) => {
+            let t = n.args.first().and_then(num_val)?.to_integer().to_i64()?;
+            let i = usize::try_from(t - PLACEHOLDER_TIME).ok()?;
+            elems.get(i).map(|(_, _, orig)| orig.clone())
+        }
+        Op::Adjoint(i) => adjs
+            .get(*i)
+            .map(|k| Expr::leaf(Op::Adjoint(*k), n.shape, n.span)),
+        _ => None,
+    })
+}
+
+/// `e` with every node for which `f` gives a replacement replaced.
+fn relabel(e: &Expr, f: &dyn Fn(&Expr) -> Option<Expr>) -> Expr {
+    if let Some(r) = f(e) {
+        return r;
+    }
+    Expr::new(
+        e.op.clone(),
+        e.args.iter().map(|a| relabel(a, f)).collect(),
+        e.shape,
+        e.span,
+    )
+}
+
+/// Operators, shapes and structure of an expression, without source spans.
+fn structure_key(e: &Expr) -> String {
+    let mut out = String::new();
+    let mut stack = vec![Some(e)];
+    while let Some(x) = stack.pop() {
+        match x {
+            None => out.push(')'),
+            Some(x) => {
+                out.push_str(&format!("({:?}:{:?}", x.op, x.shape));
+                stack.push(None);
+                for a in x.args.iter().rev() {
+                    stack.push(Some(a));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A gradient collected from many uses (one per time step) is a long sum:
@@ -1610,6 +1733,7 @@ fn count_adjoints(e: &Expr, counts: &mut [usize]) {
 }
 
 pub fn backward_pass(prog: &Program, f: &Expr, wrts: &[Expr]) -> Result<BackwardPass, DeriveError> {
+    SIMPLIFY_MEMO.with(|m| m.borrow_mut().clear());
     let span = f.span;
     let f = eliminate_derivatives(prog, f)?;
     if !f.shape.is_scalar() {
