@@ -31,12 +31,17 @@ def count(lib, exprs):
     return len(seen)
 
 
+def mat(lib, rows, cols, name):
+    """A matrix of fresh symbols (built from lists: both libraries accept that)."""
+    return lib.Matrix([[lib.Symbol(name(i, j)) for j in range(cols)] for i in range(rows)])
+
+
 def rnn(lib, T, n=3, p=2):
-    W = lib.Matrix(n, p, lambda i, j: lib.Symbol(f"W{i}{j}"))
-    U = lib.Matrix(n, n, lambda i, j: lib.Symbol(f"U{i}{j}"))
-    h = lib.Matrix(n, 1, lambda i, j: lib.Symbol(f"h0_{i}"))
+    W = mat(lib, n, p, lambda i, j: f"W{i}{j}")
+    U = mat(lib, n, n, lambda i, j: f"U{i}{j}")
+    h = mat(lib, n, 1, lambda i, j: f"h0_{i}")
     for t in range(T):
-        x = lib.Matrix(p, 1, lambda i, j: lib.Symbol(f"x{t}_{i}"))
+        x = mat(lib, p, 1, lambda i, j, t=t: f"x{t}_{i}")
         z = W * x + U * h
         h = z.applyfunc(lib.tanh)
     loss = sum(h[i] ** 2 for i in range(n))
@@ -44,12 +49,12 @@ def rnn(lib, T, n=3, p=2):
 
 
 def mlp(lib, L, n=3):
-    x = lib.Matrix(n, 1, lambda i, j: lib.Symbol(f"x{i}"))
+    x = mat(lib, n, 1, lambda i, j: f"x{i}")
     a = x
     for l in range(L - 1):
-        W = lib.Matrix(n, n, lambda i, j: lib.Symbol(f"W{l}_{i}{j}"))
+        W = mat(lib, n, n, lambda i, j, l=l: f"W{l}_{i}{j}")
         a = (W * a).applyfunc(lib.tanh)
-    W = lib.Matrix(n, n, lambda i, j: lib.Symbol(f"WL_{i}{j}"))
+    W = mat(lib, n, n, lambda i, j: f"WL_{i}{j}")
     z = W * a
     lse = lib.log(sum(lib.exp(z[i]) for i in range(n)))
     J = lse - z[0]  # cross-entropy with y = e1

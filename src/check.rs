@@ -968,6 +968,14 @@ fn compare_all<S: Scalar>(
             }
             Compare::Cmp(op) => {
                 let (a, b) = (lf.data[0], rf.data[0]);
+                // The tolerance below is absolute near zero: two sides that
+                // both vanish (a product of 1000 factors underflowing) cannot
+                // be ordered in float64, so the point is redrawn.
+                if !(a.is_finite() && b.is_finite()) || a.abs().max(b.abs()) < 1e-8 {
+                    return Err(EvalError::Undefined(
+                        "both sides within 1e-8 of zero, too close to order in float64".into(),
+                    ));
+                }
                 let tol = 1e-9 * (1.0 + a.abs().max(b.abs()));
                 match op {
                     crate::ir::CmpOp::Le => a > b + tol,

@@ -376,6 +376,7 @@ impl Instance {
 
     /// Human-readable listing of the dims and the values of the given vars
     /// and the drawn elements of the given sequences, for counterexamples.
+    /// Sequences longer than `MAX_LISTED_TIMES` elements show their ends only.
     pub fn describe(&self, prog: &Program, vars: &[ir::VarId], seqs: &[ir::SeqId]) -> String {
         let mut parts = Vec::new();
         for (id, d) in prog.dims.iter().enumerate() {
@@ -390,12 +391,17 @@ impl Instance {
         for &s in seqs {
             let mut times: Vec<i64> = cache.keys().filter(|k| k.0 == s).map(|k| k.1).collect();
             times.sort_unstable();
-            for t in times {
-                let name = prog.seqs.get(s).map_or("?", |d| d.name.as_str());
-                parts.push(format!(
-                    "{name}[{t}] = {}",
-                    self.show_value(&cache[&(s, t)])
-                ));
+            let name = prog.seqs.get(s).map_or("?", |d| d.name.as_str());
+            // A long sequence is summarised: its first and last elements
+            // reproduce the point together with the seed.
+            let shown = |t: &i64| format!("{name}[{t}] = {}", self.show_value(&cache[&(s, *t)]));
+            if times.len() > MAX_LISTED_TIMES {
+                let (head, tail) = (&times[..3], &times[times.len() - 2..]);
+                parts.extend(head.iter().map(shown));
+                parts.push(format!("… ({} more elements of {name})", times.len() - 5));
+                parts.extend(tail.iter().map(shown));
+            } else {
+                parts.extend(times.iter().map(shown));
             }
         }
         parts.join(", ")
@@ -409,6 +415,9 @@ impl Instance {
         }
     }
 }
+
+/// Elements of one sequence listed in full in a counterexample.
+const MAX_LISTED_TIMES: usize = 8;
 
 /// A computed value for messages (counterexamples): exact values written
 /// exactly, floats (and the value parts of duals) to 4 significant digits.
