@@ -954,6 +954,12 @@ fn compare_all<S: Scalar>(
         let lf = to_f64(&l);
         let rf = to_f64(&r);
         let exact = kink_tol == 0.0;
+        if !exact && lf.data.iter().chain(&rf.data).any(|x| !x.is_finite()) {
+            // An overflow says nothing about equality: the point is redrawn.
+            return Err(EvalError::Undefined(
+                "a value overflows float64 (inf or NaN)".into(),
+            ));
+        }
         let bad = match cmp {
             Compare::Eq => {
                 if exact {

@@ -82,3 +82,32 @@ fn same_seed_same_bytes() {
     ]);
     assert_eq!(a, b);
 }
+
+/// Writes `src` to a fresh temporary file and checks it.
+fn check_source(name: &str, src: &str) -> (i32, String, String) {
+    let dir = std::env::temp_dir().join(format!("gradproof-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join(format!("{name}.grad"));
+    std::fs::write(&f, src).unwrap();
+    gradproof(&["check", f.to_str().unwrap()])
+}
+
+#[test]
+fn huge_literals_stay_exact_and_overflow_is_not_a_counterexample() {
+    let big = "7".repeat(1000);
+    let (code, out, err) = check_source(
+        "big",
+        &format!(
+            "var x: scalar\nclaim x + {big} = {big} + x\nclaim exp(1000 + x^2) = exp(x^2 + 1000)\n"
+        ),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("internal error"), "{out}");
+    assert!(
+        out.contains("confirmed at 5 sampled points (exact rational arithmetic)"),
+        "{out}"
+    );
+    // exp(1000) overflows float64 at every point: no numeric confirmation,
+    // and certainly no counterexample.
+    assert!(out.contains("no numeric confirmation"), "{out}");
+}

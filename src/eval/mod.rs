@@ -73,11 +73,11 @@ const MAX_RANGE: i64 = 1_000_000;
 /// Largest exact number (numerator plus denominator bits) kept before exact
 /// arithmetic hands over to floating point: long recurrences of rational
 /// functions double their digits at every step.
-const MAX_EXACT_BITS: u64 = 1024;
+const MAX_EXACT_BITS: u64 = 1 << 14;
 /// Total bits of exact values one evaluation may compute before handing over
 /// to floating point: bounds the cost of exact arithmetic (bigint gcds) in
 /// a deterministic way.
-const MAX_EXACT_WORK: u64 = 1 << 14;
+const MAX_EXACT_WORK: u64 = 1 << 15;
 /// Step of the central differences.
 const FD_EPS: f64 = 1e-6;
 /// Kink tolerance of finite differences: a kink closer than this could be
@@ -291,7 +291,8 @@ struct Ev<'a, S: Scalar> {
     /// of recomputing the recurrence below them.
     seq_fails: HashMap<(ir::SeqId, i64, Vec<i64>), EvalError>,
     /// Bits of all exact values computed so far (see MAX_EXACT_WORK).
-    exact_work: u64,
+    /// Shared with the child evaluators of derivatives: one budget per call.
+    exact_work: Rc<std::cell::Cell<u64>>,
     nest: usize,
 }
 
@@ -311,7 +312,7 @@ impl<'a, S: Scalar> Ev<'a, S> {
             lets: HashMap::new(),
             seqs: HashMap::new(),
             seq_fails: HashMap::new(),
-            exact_work: 0,
+            exact_work: Rc::new(std::cell::Cell::new(0)),
             nest: 0,
         }
     }
@@ -349,7 +350,7 @@ impl<'a, S: Scalar> Ev<'a, S> {
             lets: HashMap::new(),
             seqs: HashMap::new(),
             seq_fails: HashMap::new(),
-            exact_work: 0,
+            exact_work: Rc::clone(&self.exact_work),
             nest: self.nest,
         };
         for (v, m) in &self.var_over {
@@ -470,8 +471,9 @@ impl<'a, S: Scalar> Ev<'a, S> {
         let m = self.eval_node(e)?;
         if S::EXACT {
             let bits: u64 = m.data.iter().map(|x| x.bits()).sum();
-            self.exact_work += bits;
-            if self.exact_work > MAX_EXACT_WORK || m.data.iter().any(|x| x.bits() > MAX_EXACT_BITS)
+            self.exact_work.set(self.exact_work.get() + bits);
+            if self.exact_work.get() > MAX_EXACT_WORK
+                || m.data.iter().any(|x| x.bits() > MAX_EXACT_BITS)
             {
                 return Err(EvalError::NotExact);
             }
