@@ -162,6 +162,7 @@ fn build() -> Vec<Rw> {
         rw!("neg-add-rev"; "(+ (neg ?a) (neg ?b))" => "(neg (+ ?a ?b))"),
         rw!("add-zero"; "(+ ?a ?zr)" => "?a" if cond("?zr", |d| d.facts.zeros)),
         rw!("add-neg-self"; "(+ ?a (neg ?a))" => { MakeConst(Const::Zeros) }),
+        rw!("add-self"; "(+ ?a ?a)" => "(scale 2 ?a)"),
         // ---- matrix products: associative, distributive, NOT commutative
         rw!("mul-assoc"; "(* (* ?a ?b) ?c)" => "(* ?a (* ?b ?c))"),
         rw!("mul-assoc-rev"; "(* ?a (* ?b ?c))" => "(* (* ?a ?b) ?c)"),
