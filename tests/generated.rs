@@ -63,6 +63,24 @@ impl Gen<'_> {
         )
     }
 
+    fn int(&self, k: i64) -> Expr {
+        Self::node(
+            Op::Num(BigRational::from_integer(k.into())),
+            vec![],
+            Shape::SCALAR,
+        )
+    }
+
+    /// `M Mᵀ + I`: symmetric positive definite, so `inv` and `logdet` are defined.
+    fn gram(&mut self, depth: u32) -> Expr {
+        let sh = self.shape(Kind::Matrix);
+        let m = self.expr(Kind::Matrix, depth);
+        let mt = Self::node(Op::Transpose, vec![m.clone()], sh);
+        let mmt = Self::node(Op::Mul, vec![m, mt], sh);
+        let eye = Self::node(Op::Eye, vec![], sh);
+        Self::node(Op::Add, vec![mmt, eye], sh)
+    }
+
     fn expr(&mut self, k: Kind, depth: u32) -> Expr {
         let sh = self.shape(k);
         if depth == 0 || self.rng.below(5) == 0 {
@@ -87,7 +105,20 @@ impl Gen<'_> {
         }
         let d = depth - 1;
         match k {
-            Kind::Scalar => match self.rng.below(9) {
+            Kind::Scalar => match self.rng.below(13) {
+                9 => Self::node(Op::Det, vec![self.expr(Kind::Matrix, d)], sh),
+                10 => {
+                    // a quotient whose denominator cannot vanish: 1 + e²
+                    let e = self.expr(Kind::Scalar, d);
+                    let sq = Self::node(Op::Pow, vec![e, self.int(2)], sh);
+                    let den = Self::node(Op::Add, vec![self.int(1), sq], sh);
+                    Self::node(Op::Div, vec![self.expr(Kind::Scalar, d), den], sh)
+                }
+                11 => Self::node(Op::Neg, vec![self.expr(Kind::Scalar, d)], sh),
+                12 => {
+                    let m = self.gram(d);
+                    Self::node(Op::LogDet, vec![m], sh)
+                }
                 0 => Self::node(Op::Sum, vec![self.expr(Kind::Vector, d)], sh),
                 1 => {
                     let a = self.expr(Kind::Vector, d);
@@ -121,7 +152,27 @@ impl Gen<'_> {
                     )
                 }
             },
-            Kind::Vector => match self.rng.below(11) {
+            Kind::Vector => match self.rng.below(16) {
+                11 => Self::node(Op::Elem(ElemFn::Abs), vec![self.expr(Kind::Vector, d)], sh),
+                12 => Self::node(
+                    Op::Max,
+                    vec![self.expr(Kind::Vector, d), self.expr(Kind::Vector, d)],
+                    sh,
+                ),
+                13 => Self::node(
+                    Op::Min,
+                    vec![self.expr(Kind::Vector, d), self.expr(Kind::Vector, d)],
+                    sh,
+                ),
+                14 => {
+                    let e = Self::node(Op::Elem(ElemFn::Exp), vec![self.expr(Kind::Vector, d)], sh);
+                    Self::node(Op::Elem(ElemFn::Sqrt), vec![e], sh)
+                }
+                15 => Self::node(
+                    Op::ElemPow,
+                    vec![self.expr(Kind::Vector, d), self.int(3)],
+                    sh,
+                ),
                 0 => Self::node(
                     Op::Mul,
                     vec![self.expr(Kind::Matrix, d), self.expr(Kind::Vector, d)],
@@ -170,7 +221,11 @@ impl Gen<'_> {
                 }
                 _ => Self::node(Op::Elem(ElemFn::Tanh), vec![self.expr(Kind::Vector, d)], sh),
             },
-            Kind::Matrix => match self.rng.below(6) {
+            Kind::Matrix => match self.rng.below(7) {
+                6 => {
+                    let m = self.gram(d);
+                    Self::node(Op::Inv, vec![m], sh)
+                }
                 0 => Self::node(
                     Op::Mul,
                     vec![self.expr(Kind::Matrix, d), self.expr(Kind::Matrix, d)],
