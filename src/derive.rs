@@ -1706,6 +1706,20 @@ fn simplify_sum(prog: &Program, e: Expr, names: &[String], hit: &mut bool) -> Ex
         .expect("at least three terms")
 }
 
+/// `e` with each scalar adjoint replaced by its definition (one level).
+fn inline_scalar_adjoints(e: &Expr, defs: &[Expr]) -> Expr {
+    relabel(e, &|n: &Expr| match n.op {
+        Op::Adjoint(k) if defs[k].shape.is_scalar() => Some(defs[k].clone()),
+        _ => None,
+    })
+}
+
+fn node_count(e: &Expr) -> usize {
+    let mut n = 0;
+    e.walk(&mut |_| n += 1);
+    n
+}
+
 fn subst_adjoints(e: &Expr, map: &[Result<usize, Expr>]) -> Expr {
     if let Op::Adjoint(k) = e.op {
         return match &map[k] {
@@ -1804,6 +1818,20 @@ pub fn backward_pass(prog: &Program, f: &Expr, wrts: &[Expr]) -> Result<Backward
         };
         results.push(res);
     }
+    // A scalar adjoint can hide a cancellation: logistic regression's
+    // p (δ1 − δ1 p) x is (p − s) x once δ1 is written out. Keep the
+    // written-out form when it simplifies to something smaller.
+    for res in results.iter_mut() {
+        let scalar_ref = |n: &Expr| matches!(n.op, Op::Adjoint(k) if defs[k].shape.is_scalar());
+        if !res.any(&scalar_ref) {
+            continue;
+        }
+        let inlined = inline_scalar_adjoints(res, &defs);
+        let candidate = simplify_local(prog, inlined, &names, &mut hit);
+        if node_count(&candidate) < node_count(res) {
+            *res = candidate;
+        }
+    }
     // Name the adjoints used more than once; inline the others, in backward
     // order so an inlined adjoint's own references are already resolved.
     let mut counts = vec![0usize; defs.len()];
@@ -1826,7 +1854,21 @@ pub fn backward_pass(prog: &Program, f: &Expr, wrts: &[Expr]) -> Result<Backward
             map.push(Err(d));
         }
     }
-    let results = results.iter().map(|x| subst_adjoints(x, &map)).collect();
+    // A result that received an inlined adjoint is simplified once more:
+    // Aᵀ δ with δ = 2 e reads 2 Aᵀ e.
+    let final_names: Vec<String> = adjoints.iter().map(|(n, _)| n.clone()).collect();
+    let results = results
+        .iter()
+        .map(|x| {
+            let inlines = x.any(&|n| matches!(n.op, Op::Adjoint(k) if map[k].is_err()));
+            let y = subst_adjoints(x, &map);
+            if inlines {
+                simplify_local(prog, y, &final_names, &mut hit)
+            } else {
+                y
+            }
+        })
+        .collect();
     Ok(BackwardPass {
         adjoints,
         results,

@@ -396,8 +396,11 @@ impl<'a> Printer<'a> {
         let side = |c: &Expr, right: bool| {
             let (s, p) = self.go(c);
             let other_product = p == Prec::Product && product_kind(&c.op) != kind;
+            // s (A B) = (s A) B: a scalar factor needs no parentheses in
+            // front of a matrix product (2 Aᵀ e).
+            let scalar_front = e.op == Op::Scale && matches!(c.op, Op::Mul | Op::Scale);
             let needs = p < Prec::Product
-                || (p == Prec::Product && (other_product || right))
+                || (p == Prec::Product && (other_product || (right && !scalar_front)))
                 || (p == Prec::Unary && right)
                 || (p == Prec::Unary && kind == 0);
             if needs {

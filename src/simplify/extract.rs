@@ -52,6 +52,9 @@ impl CostFunction<Mx> for LectureCost<'_> {
             // A negation is a sign, not a full operation: −y + ŷ loses to ŷ − y only by this.
             Mx::Neg(_) => 1.0,
             Mx::Add(_) => 1.0005,
+            // A scalar factor reads best in front of the whole product:
+            // 2 Aᵀ e rather than Aᵀ (2 e).
+            Mx::Scale([s, m]) => return 1.0 + costs(*s) + 0.9999 * costs(*m),
             _ => 1.0,
         };
         enode.fold(own, |acc, id| acc + costs(id))

@@ -68,6 +68,8 @@ pub struct Facts {
     pub ones: bool,
     pub zeros: bool,
     pub eye: bool,
+    /// Every entry is below 1 (a sigmoid), so `1 − a` is positive.
+    pub below_one: bool,
     /// A let name or adjoint: extraction prefers it over its definition.
     pub named: bool,
 }
@@ -84,6 +86,7 @@ impl Facts {
             ones: self.ones || o.ones,
             zeros: self.zeros || o.zeros,
             eye: self.eye || o.eye,
+            below_one: self.below_one || o.below_one,
             named: self.named || o.named,
         }
     }
@@ -217,7 +220,13 @@ impl Analysis<Mx> for MxAnalysis {
                 facts.positive = true;
                 facts.sum_one = true;
             }
-            Mx::Exp(_) | Mx::Sigmoid(_) => facts.positive = true,
+            Mx::Exp(_) => facts.positive = true,
+            Mx::Sigmoid(_) => {
+                facts.positive = true;
+                facts.below_one = true;
+            }
+            // 1 − σ(z) > 0 entrywise; `ones` marks the constant 1 as well.
+            Mx::Sub([a, b]) => facts.positive = f(a).ones && f(b).below_one,
             Mx::Had([a, b]) | Mx::HadDiv([a, b]) | Mx::Scale([a, b]) => {
                 facts.positive = f(a).positive && f(b).positive;
                 facts.nonzero = f(a).nonzero && f(b).nonzero;
@@ -241,6 +250,7 @@ impl Analysis<Mx> for MxAnalysis {
             Mx::At(k) => {
                 facts.positive = f(&k[0]).positive;
                 facts.nonzero = f(&k[0]).nonzero;
+                facts.below_one = f(&k[0]).below_one;
             }
             _ => {}
         }

@@ -29,6 +29,16 @@ fn both_scalar(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &S
 fn scalar_and_not(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
     move |g, _, s| data(g, s, a).shape.is_scalar() && !data(g, s, b).shape.is_scalar()
 }
+fn all_scalar_nonzero(
+    a: &'static str,
+    b: &'static str,
+) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
+    move |g, _, s| {
+        data(g, s, a).shape.is_scalar()
+            && data(g, s, b).shape.is_scalar()
+            && data(g, s, b).facts.nonzero
+    }
+}
 fn columns(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
     move |g, _, s| data(g, s, a).shape.is_column() && data(g, s, a).shape == data(g, s, b).shape
 }
@@ -44,7 +54,8 @@ pub fn fact_text(rule: &str, arg: &dyn Fn(usize) -> Option<String>) -> Option<St
             "{} ≠ 0 (positive: softmax, exp, sigmoid or a positive attribute)",
             a(0)
         ),
-        "haddiv-cancel" => format!("{} ≠ 0", a(1)),
+        "haddiv-cancel" | "div-cancel-mul" => format!("{} ≠ 0", a(1)),
+        "div-cancel" => format!("{} ≠ 0", a(0)),
         "haddiv-self" | "div-self" => format!("{} ≠ 0", a(0)),
         "tr-symmetric" => {
             "a symmetric matrix (symmetric/spd attribute or diag) equals its transpose".into()
@@ -163,6 +174,8 @@ fn build() -> Vec<Rw> {
         rw!("add-zero"; "(+ ?a ?zr)" => "?a" if cond("?zr", |d| d.facts.zeros)),
         rw!("add-neg-self"; "(+ ?a (neg ?a))" => { MakeConst(Const::Zeros) }),
         rw!("add-self"; "(+ ?a ?a)" => "(scale 2 ?a)"),
+        rw!("sub-factor-right"; "(- ?a (* ?a ?b))" => "(* ?a (- 1 ?b))" if both_scalar("?a", "?b")),
+        rw!("sub-factor-left"; "(- ?a (* ?b ?a))" => "(* (- 1 ?b) ?a)" if both_scalar("?a", "?b")),
         // ---- matrix products: associative, distributive, NOT commutative
         rw!("mul-assoc"; "(* (* ?a ?b) ?c)" => "(* ?a (* ?b ?c))"),
         rw!("mul-assoc-rev"; "(* ?a (* ?b ?c))" => "(* (* ?a ?b) ?c)"),
@@ -228,6 +241,8 @@ fn build() -> Vec<Rw> {
         rw!("neg-haddiv"; "(neg (./ ?a ?b))" => "(./ (neg ?a) ?b)"),
         rw!("div-self"; "(/ ?a ?a)" => "1" if cond("?a", |d| d.facts.nonzero)),
         rw!("div-one"; "(/ ?a 1)" => "?a"),
+        rw!("div-cancel"; "(* ?b (/ ?a ?b))" => "?a" if all_scalar_nonzero("?a", "?b")),
+        rw!("div-cancel-mul"; "(/ (* ?a ?b) ?b)" => "?a" if all_scalar_nonzero("?a", "?b")),
         rw!("div-neg"; "(/ (neg ?a) ?s)" => "(neg (/ ?a ?s))"),
         // ---- sums of entries
         rw!("sum-add"; "(sum (+ ?a ?b))" => "(+ (sum ?a) (sum ?b))"),
