@@ -5,6 +5,7 @@
 pub mod expr;
 
 use crate::check::{DerivedResult, FileReport, Outcome, StepReport};
+use crate::derive::PassLine;
 use crate::ir::{Activation, Expect, Expr, Op, Program};
 use expr::{Printer, Style};
 use serde_json::{Value, json};
@@ -31,60 +32,11 @@ fn heading(p: &Printer, node: &Expr) -> String {
     }
 }
 
-/// One line of a printed backward pass.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum PassLine {
-    Adjoint(usize),
-    Result(usize),
-}
-
-/// The order a lecture writes a backward pass in: each gradient right after
-/// the adjoints it needs (`δ1`, `∂J/∂b2`, `∂J/∂U`, `δ2`, `∂J/∂b1`, …), each
-/// adjoint after the ones it is built from.
-fn backward_order(adjoints: &[(String, Expr)], results: &[DerivedResult]) -> Vec<PassLine> {
-    fn refs(e: &Expr) -> Vec<usize> {
-        let mut ks = Vec::new();
-        e.walk(&mut |n| {
-            if let Op::Adjoint(k) = n.op {
-                ks.push(k);
-            }
-        });
-        ks.sort_unstable();
-        ks.dedup();
-        ks
-    }
-    fn emit(k: usize, adjoints: &[(String, Expr)], done: &mut [bool], out: &mut Vec<PassLine>) {
-        // Iterative: a backward pass through time chains δ1000 → … → δ1.
-        let mut stack = vec![(k, false)];
-        while let Some((k, expanded)) = stack.pop() {
-            if k >= adjoints.len() || done[k] {
-                continue;
-            }
-            if expanded {
-                done[k] = true;
-                out.push(PassLine::Adjoint(k));
-            } else {
-                stack.push((k, true));
-                for j in refs(&adjoints[k].1).into_iter().rev() {
-                    if !done[j] {
-                        stack.push((j, false));
-                    }
-                }
-            }
-        }
-    }
-    let mut done = vec![false; adjoints.len()];
-    let mut out = Vec::new();
-    for (i, r) in results.iter().enumerate() {
-        for k in refs(&r.result) {
-            emit(k, adjoints, &mut done, &mut out);
-        }
-        out.push(PassLine::Result(i));
-    }
-    for k in 0..adjoints.len() {
-        emit(k, adjoints, &mut done, &mut out);
-    }
-    out
+/// The backward-pass order of a derive's adjoints and results.
+fn pass_order(adjoints: &[(String, Expr)], results: &[DerivedResult]) -> Vec<PassLine> {
+    let defs: Vec<Expr> = adjoints.iter().map(|(_, e)| e.clone()).collect();
+    let rs: Vec<Expr> = results.iter().map(|r| r.result.clone()).collect();
+    crate::derive::backward_order(&defs, &rs)
 }
 
 fn adjoint_names(adjoints: &[(String, Expr)]) -> Vec<String> {
@@ -146,7 +98,7 @@ fn text(prog: &Program, report: &FileReport) -> String {
             } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Text).with_adjoints(&names);
-                for line in backward_order(adjoints, results) {
+                for line in pass_order(adjoints, results) {
                     let (lhs, rhs) = match line {
                         PassLine::Adjoint(k) => (adjoints[k].0.clone(), &adjoints[k].1),
                         PassLine::Result(i) => (heading(&p, &results[i].node), &results[i].result),
@@ -257,7 +209,7 @@ fn latex(prog: &Program, report: &FileReport) -> String {
             } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Latex).with_adjoints(&names);
-                let lines: Vec<String> = backward_order(adjoints, results)
+                let lines: Vec<String> = pass_order(adjoints, results)
                     .into_iter()
                     .map(|line| match line {
                         PassLine::Adjoint(k) => {
