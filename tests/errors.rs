@@ -142,13 +142,10 @@ fn shared_dir() -> Option<PathBuf> {
     dir.join("examples").is_dir().then_some(dir)
 }
 
-#[test]
-fn example_dumps() {
-    let Some(dir) = shared_dir() else {
-        eprintln!("note: no shared examples directory (set GRADPROOF_SHARED); skipping");
-        return;
-    };
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.join("examples"))
+/// Snapshots the resolved, shape-annotated program of every `.grad` file in
+/// `dir`, named `{prefix}{stem}`.
+fn dump_examples(dir: &std::path::Path, prefix: &str) {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "grad"))
@@ -167,9 +164,26 @@ fn example_dumps() {
                 }
             };
             let stem = path.file_stem().unwrap().to_str().unwrap();
-            insta::assert_snapshot!(format!("dump_{stem}"), gradproof::resolve::dump(&prog));
+            insta::assert_snapshot!(format!("{prefix}{stem}"), gradproof::resolve::dump(&prog));
         }
     });
+}
+
+#[test]
+fn example_dumps() {
+    let Some(dir) = shared_dir() else {
+        eprintln!("note: no shared examples directory (set GRADPROOF_SHARED); skipping");
+        return;
+    };
+    dump_examples(&dir.join("examples"), "dump_");
+}
+
+#[test]
+fn project_example_dumps() {
+    dump_examples(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples"),
+        "dump_project_",
+    );
 }
 
 #[test]
