@@ -322,7 +322,7 @@ impl<'a> Checker<'a> {
                 if let (Ok(l), Ok(r)) = (&l, &r) {
                     if l == r {
                         proof = Some((
-                            format!("exact evaluation: both sides are {}", fmt_exact(l)),
+                            format!("exact evaluation: both sides are {}", fmt_generic(l)),
                             vec![],
                             vec![],
                         ));
@@ -331,9 +331,9 @@ impl<'a> Checker<'a> {
                             Verdict::Refuted,
                             format!(
                                 "exact evaluation: left = {}, right = {}, difference = {}",
-                                fmt_exact(l),
-                                fmt_exact(r),
-                                fmt_exact(&sub_exact(l, r))
+                                fmt_generic(l),
+                                fmt_generic(r),
+                                fmt_generic(&sub_exact(l, r))
                             ),
                             vec![],
                         );
@@ -618,11 +618,9 @@ impl<'a> Checker<'a> {
             unreachable!("the shown length is within 1..=unroll")
         };
         let unroll = self.opts.unroll.max(1);
-        for r in &mut results {
-            r.node = items
-                .iter()
-                .find(|i| i.text == r.of)
-                .map_or(r.node.clone(), |i| i.expr.clone());
+        // One result per item, in order; headings use the node as written.
+        for (r, item) in results.iter_mut().zip(items) {
+            r.node = item.expr.clone();
             if problems.is_empty() {
                 r.detail = format!(
                     "{}, for every {} in 1..{unroll}",
@@ -1071,16 +1069,6 @@ fn sub_exact(a: &Matrix<BigRational>, b: &Matrix<BigRational>) -> Matrix<BigRati
     }
 }
 
-fn fmt_exact(m: &Matrix<BigRational>) -> String {
-    fmt_matrix(m, |x| {
-        if x.bits() > READABLE_BITS {
-            sig(x.to_f64())
-        } else {
-            crate::render::expr::number(x, crate::render::expr::Style::Ascii)
-        }
-    })
-}
-
 /// Exact values with more bits than this are shown as 4-digit decimals: a
 /// fraction with a 40-digit denominator is exact but unreadable.
 const READABLE_BITS: u64 = 40;
@@ -1279,18 +1267,10 @@ fn with_adjoint_lets(prog: &Program, adjoints: &[(String, Expr)]) -> (Program, u
 
 /// Replaces each `Op::Adjoint(k)` by a reference to the let `base + k`.
 fn adjoints_to_lets(e: &Expr, base: usize) -> Expr {
-    if let Op::Adjoint(k) = e.op {
-        return Expr::leaf(Op::Let(base + k), e.shape, e.span);
-    }
-    if !e.any(&|n| matches!(n.op, Op::Adjoint(_))) {
-        return e.clone();
-    }
-    Expr::new(
-        e.op.clone(),
-        e.args.iter().map(|a| adjoints_to_lets(a, base)).collect(),
-        e.shape,
-        e.span,
-    )
+    derive::relabel(e, &|n: &Expr| match n.op {
+        Op::Adjoint(k) => Some(Expr::leaf(Op::Let(base + k), n.shape, n.span)),
+        _ => None,
+    })
 }
 
 /// Symbolic dimensions used as values (lengths such as `T`): unrolled 1..=N.

@@ -1650,7 +1650,7 @@ fn simplify_memo(
 }
 
 /// `e` with every node for which `f` gives a replacement replaced.
-fn relabel(e: &Expr, f: &dyn Fn(&Expr) -> Option<Expr>) -> Expr {
+pub(crate) fn relabel(e: &Expr, f: &dyn Fn(&Expr) -> Option<Expr>) -> Expr {
     if let Some(r) = f(e) {
         return r;
     }
@@ -1895,7 +1895,8 @@ fn share_common_terms(
         /// finds it without re-hashing the subtree (linear in the pass).
         by_addr: HashMap<*const Expr, usize>,
         size: Vec<usize>,
-        owners: Vec<Vec<usize>>,
+        /// The first expression a node was met in, and whether another has it too.
+        owners: Vec<(usize, bool)>,
     }
     fn cons(e: &Expr, owner: usize, c: &mut Cons, depth: usize) -> Option<usize> {
         if depth > MAX_DEPTH {
@@ -1910,10 +1911,9 @@ fn share_common_terms(
         let id = *c.ids.entry((e.op.clone(), e.shape, kids)).or_insert(next);
         if id == next {
             c.size.push(size);
-            c.owners.push(Vec::new());
-        }
-        if !c.owners[id].contains(&owner) {
-            c.owners[id].push(owner);
+            c.owners.push((owner, false));
+        } else if c.owners[id].0 != owner {
+            c.owners[id].1 = true;
         }
         c.by_addr.insert(e as *const Expr, id);
         Some(id)
@@ -1933,12 +1933,14 @@ fn share_common_terms(
             return (adjoints, results);
         }
     }
-    let shared = |e: &Expr, c: &Cons| -> Option<usize> {
+    // A term worth a name: shared by two expressions and more than a
+    // transposed name or a sequence element.
+    let share = |e: &Expr| -> Option<usize> {
         if e.args.is_empty() || matches!(e.op, Op::Adjoint(_) | Op::Transpose | Op::SeqAt(_)) {
             return None;
         }
-        let id = lookup(e, c)?;
-        (c.owners[id].len() >= 2 && c.size[id] >= 4).then_some(id)
+        let id = lookup(e, &c)?;
+        (c.owners[id].1 && c.size[id] >= 4).then_some(id)
     };
     fn lookup(e: &Expr, c: &Cons) -> Option<usize> {
         if let Some(id) = c.by_addr.get(&(e as *const Expr)) {
@@ -1981,7 +1983,6 @@ fn share_common_terms(
             e.span,
         )
     }
-    let share = |e: &Expr| shared(e, &c);
     // A whole result may itself be the shared term (∂J/∂b1 = δ).
     let mut results: Vec<Expr> = results
         .iter()
@@ -2024,7 +2025,10 @@ fn share_common_terms(
     }
     // Number the remaining adjoints in printing order.
     let kept: Vec<bool> = map.iter().map(|m| m.is_ok()).collect();
-    let order = backward_order(&defs, &results);
+    let order = backward_order(
+        &defs.iter().collect::<Vec<_>>(),
+        &results.iter().collect::<Vec<_>>(),
+    );
     let mut renum: Vec<Result<usize, Expr>> = Vec::with_capacity(defs.len());
     for d in &defs {
         renum.push(Err(d.clone()));
@@ -2057,7 +2061,7 @@ pub enum PassLine {
 /// The order a lecture writes a backward pass in: each gradient right after
 /// the adjoints it needs (`δ1`, `∂J/∂b2`, `∂J/∂U`, `δ2`, `∂J/∂b1`, …), each
 /// adjoint after the ones it is built from.
-pub fn backward_order(adjoints: &[Expr], results: &[Expr]) -> Vec<PassLine> {
+pub fn backward_order(adjoints: &[&Expr], results: &[&Expr]) -> Vec<PassLine> {
     fn refs(e: &Expr) -> Vec<usize> {
         let mut ks = Vec::new();
         e.walk(&mut |n| {
@@ -2069,7 +2073,7 @@ pub fn backward_order(adjoints: &[Expr], results: &[Expr]) -> Vec<PassLine> {
         ks.dedup();
         ks
     }
-    fn emit(k: usize, adjoints: &[Expr], done: &mut [bool], out: &mut Vec<PassLine>) {
+    fn emit(k: usize, adjoints: &[&Expr], done: &mut [bool], out: &mut Vec<PassLine>) {
         // Iterative: a backward pass through time chains δ1000 → … → δ1.
         let mut stack = vec![(k, false)];
         while let Some((k, expanded)) = stack.pop() {
@@ -2081,7 +2085,7 @@ pub fn backward_order(adjoints: &[Expr], results: &[Expr]) -> Vec<PassLine> {
                 out.push(PassLine::Adjoint(k));
             } else {
                 stack.push((k, true));
-                for j in refs(&adjoints[k]).into_iter().rev() {
+                for j in refs(adjoints[k]).into_iter().rev() {
                     if !done[j] {
                         stack.push((j, false));
                     }

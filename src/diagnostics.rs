@@ -110,8 +110,9 @@ fn render_excerpt(file_name: &str, src: &str, d: &Diagnostic) -> String {
             } else {
                 line_start
             };
-            let ws = floor_boundary(src, focus.saturating_sub(60).max(line_start));
-            let we = floor_boundary(src, (ws + 160).min(line_end));
+            let ws =
+                crate::span::floor_char_boundary(src, focus.saturating_sub(60).max(line_start));
+            let we = crate::span::floor_char_boundary(src, (ws + 160).min(line_end));
             (ws, we)
         };
         if ws > line_start {
@@ -152,13 +153,6 @@ fn render_excerpt(file_name: &str, src: &str, d: &Diagnostic) -> String {
         &format!("{file_name}:{rl}:{rc} ]"),
         1,
     )
-}
-
-fn floor_boundary(s: &str, mut i: usize) -> usize {
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// A non-empty byte range on character boundaries inside `src` (empty only

@@ -34,26 +34,17 @@ fn examples_exit_zero_and_json_parses() {
 
 #[test]
 fn unmet_expectation_exits_one() {
-    let dir = std::env::temp_dir().join(format!("gradproof-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let f = dir.join("wrong.grad");
-    std::fs::write(&f, "var a, b: scalar\nclaim (a + b)^2 = a^2 + b^2\n").unwrap();
-    let (code, out, _) = gradproof(&["check", f.to_str().unwrap()]);
+    let (code, out, _) = check_source("wrong", "var a, b: scalar\nclaim (a + b)^2 = a^2 + b^2\n");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("refuted"), "{out}");
 }
 
 #[test]
 fn malformed_input_exits_two_with_position() {
-    let dir = std::env::temp_dir().join(format!("gradproof-cli2-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let f = dir.join("bad.grad");
-    std::fs::write(
-        &f,
+    let (code, out, err) = check_source(
+        "bad",
         "dim n, m\nvar W: mat[m, n]\nvar x: vec[m]\nlet z = W x\n",
-    )
-    .unwrap();
-    let (code, out, err) = gradproof(&["check", f.to_str().unwrap()]);
+    );
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("bad.grad:4:"), "{err}");
     assert!(err.contains("mat[m, n]") && err.contains("vec[m]"), "{err}");

@@ -34,8 +34,8 @@ fn heading(p: &Printer, node: &Expr) -> String {
 
 /// The backward-pass order of a derive's adjoints and results.
 fn pass_order(adjoints: &[(String, Expr)], results: &[DerivedResult]) -> Vec<PassLine> {
-    let defs: Vec<Expr> = adjoints.iter().map(|(_, e)| e.clone()).collect();
-    let rs: Vec<Expr> = results.iter().map(|r| r.result.clone()).collect();
+    let defs: Vec<&Expr> = adjoints.iter().map(|(_, e)| e).collect();
+    let rs: Vec<&Expr> = results.iter().map(|r| &r.result).collect();
     crate::derive::backward_order(&defs, &rs)
 }
 
