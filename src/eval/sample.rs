@@ -122,19 +122,22 @@ pub enum FunInst {
         d: Coef,
         e: Coef,
     },
-    /// `L(x)_j = Σ_i a_ji·φ(b_ji·x_i + c_ji) + m_jᵀx + ½ xᵀQ_j x` with
-    /// φ = sin (float) or φ(u) = u³/6 (exact); x is the flattened input.
-    Map {
-        exact: bool,
-        n_in: usize,
-        n_out: usize,
-        a: Vec<Coef>,
-        b: Vec<Coef>,
-        c: Vec<Coef>,
-        m: Vec<Coef>,
-        /// n_out blocks of a symmetric n_in × n_in matrix.
-        q: Vec<Coef>,
-    },
+    Map(MapFn),
+}
+
+/// `L(x)_j = Σ_i a_ji·φ(b_ji·x_i + c_ji) + m_jᵀx + ½ xᵀQ_j x` with
+/// φ = sin (float) or φ(u) = u³/6 (exact); x is the flattened input.
+#[derive(Clone, Debug)]
+pub struct MapFn {
+    exact: bool,
+    n_in: usize,
+    n_out: usize,
+    a: Vec<Coef>,
+    b: Vec<Coef>,
+    c: Vec<Coef>,
+    m: Vec<Coef>,
+    /// n_out blocks of a symmetric n_in × n_in matrix.
+    q: Vec<Coef>,
 }
 
 impl FunInst {
@@ -186,9 +189,25 @@ impl FunInst {
         }
     }
 
+    /// The map family's parameters, for an input of `len` entries.
+    fn map_for(&self, len: usize) -> Result<&MapFn, EvalError> {
+        let FunInst::Map(f) = self else {
+            return Err(EvalError::Unsupported(
+                "an elementwise function applied as a map".into(),
+            ));
+        };
+        if len != f.n_in {
+            return Err(EvalError::Unsupported(format!(
+                "function expects {} inputs, got {len}",
+                f.n_in
+            )));
+        }
+        Ok(f)
+    }
+
     /// `L(x)` as a flat vector of `n_out` entries.
     pub fn apply_map<S: Scalar>(&self, x: &[S]) -> Result<Vec<S>, EvalError> {
-        let FunInst::Map {
+        let MapFn {
             exact,
             n_in,
             n_out,
@@ -197,18 +216,7 @@ impl FunInst {
             c,
             m,
             q,
-        } = self
-        else {
-            return Err(EvalError::Unsupported(
-                "an elementwise function applied as a map".into(),
-            ));
-        };
-        if x.len() != *n_in {
-            return Err(EvalError::Unsupported(format!(
-                "function expects {n_in} inputs, got {}",
-                x.len()
-            )));
-        }
+        } = self.map_for(x.len())?;
         let mut out = Vec::with_capacity(*n_out);
         for j in 0..*n_out {
             let mut acc = S::zero();
@@ -230,7 +238,7 @@ impl FunInst {
 
     /// `L'(x)`: the gradient of a scalar-valued map, flat, same length as x.
     pub fn apply_map_grad<S: Scalar>(&self, x: &[S]) -> Result<Vec<S>, EvalError> {
-        let FunInst::Map {
+        let MapFn {
             exact,
             n_in,
             n_out,
@@ -239,22 +247,11 @@ impl FunInst {
             c,
             m,
             q,
-        } = self
-        else {
-            return Err(EvalError::Unsupported(
-                "an elementwise function applied as a map".into(),
-            ));
-        };
+        } = self.map_for(x.len())?;
         if *n_out != 1 {
             return Err(EvalError::Unsupported(
                 "L' is the gradient of a scalar-valued function".into(),
             ));
-        }
-        if x.len() != *n_in {
-            return Err(EvalError::Unsupported(format!(
-                "function expects {n_in} inputs, got {}",
-                x.len()
-            )));
         }
         let mut out = Vec::with_capacity(*n_in);
         for i in 0..*n_in {
@@ -626,7 +623,7 @@ fn draw_fun(
                     }
                 }
             }
-            FunInst::Map {
+            FunInst::Map(MapFn {
                 exact,
                 n_in,
                 n_out,
@@ -635,7 +632,7 @@ fn draw_fun(
                 c,
                 m,
                 q,
-            }
+            })
         }
     })
 }
