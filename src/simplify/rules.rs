@@ -11,7 +11,7 @@ use egg::{
 use num_rational::BigRational;
 use std::sync::OnceLock;
 
-type Rw = Rewrite<Mx, MxAnalysis>;
+pub(crate) type Rw = Rewrite<Mx, MxAnalysis>;
 
 fn data<'a>(g: &'a MxGraph, s: &Subst, v: &str) -> &'a Data {
     &g[s[v.parse::<Var>().expect("pattern variable")]].data
@@ -91,14 +91,14 @@ pub fn fact_text(rule: &str, arg: &dyn Fn(&[usize]) -> Option<String>) -> Option
 }
 
 #[derive(Clone, Copy)]
-enum Const {
+pub(crate) enum Const {
     Ones,
     Zeros,
     Eye,
 }
 
 /// Rewrites to a constant (ones, zeros, I) of the shape of the matched class.
-struct MakeConst(Const);
+pub(crate) struct MakeConst(pub(crate) Const);
 
 fn dim_tag(d: Dim) -> String {
     match d {
