@@ -914,6 +914,8 @@ impl Reverse<'_, '_> {
                 }
             }
             Op::Max | Op::Min => {
+                // A tie sends the derivative to q, as the evaluator's tie takes
+                // q's value: ∂max(p, q)/∂p = 1{p > q}, so max(z, 0)' = 0 at 0.
                 let (p, q) = (x(0), x(1));
                 let (o1, o2) = if e.op == Op::Max {
                     (CmpOp::Gt, CmpOp::Le)
@@ -1316,6 +1318,7 @@ impl Forward<'_, '_> {
                 t(0).map(|tu| mul(dg(scale(p, bin(Op::ElemPow, u.clone(), pm1, u.shape))), tu))
             }
             Op::Max | Op::Min => {
+                // Ties go to the second argument, as in reverse mode.
                 let (o1, o2) = if e.op == Op::Max {
                     (CmpOp::Gt, CmpOp::Le)
                 } else {

@@ -585,14 +585,14 @@ impl<'a, S: Scalar> Ev<'a, S> {
                 let y = self.eval(arg(a, 1)?)?;
                 x.zip(&y, "max/min", |p, q| {
                     self.kink(&p.sub(q))?;
-                    // Ties take the first argument (only reachable exactly).
-                    Ok(
-                        if p.cmp_value(q) == want || p.cmp_value(q) == Ordering::Equal {
-                            p.clone()
-                        } else {
-                            q.clone()
-                        },
-                    )
+                    // Ties take the second argument (only reachable exactly), so
+                    // a derivative goes to q there as `derive` sends it:
+                    // ∂max(p, q)/∂p = 1{p > q}, and max(z, 0)' = relu'(0) = 0.
+                    Ok(if p.cmp_value(q) == want {
+                        p.clone()
+                    } else {
+                        q.clone()
+                    })
                 })
             }
             Op::Indicator(op) => {

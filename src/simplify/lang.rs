@@ -72,6 +72,12 @@ pub struct Facts {
     pub below_one: bool,
     /// A let name or adjoint: extraction prefers it over its definition.
     pub named: bool,
+    /// Defined for every value of the variables (no division by a value that
+    /// may be zero, no log of a value that may be negative, no inverse of a
+    /// matrix that may be singular). Rules whose right side is defined where
+    /// the left side may not be (`0 a → 0`, `a − a → 0`, `a ./ a → 1`) fire
+    /// only on total terms, so every e-class has one domain.
+    pub total: bool,
 }
 
 impl Facts {
@@ -88,6 +94,7 @@ impl Facts {
             eye: self.eye || o.eye,
             below_one: self.below_one || o.below_one,
             named: self.named || o.named,
+            total: self.total || o.total,
         }
     }
 }
@@ -154,6 +161,61 @@ impl Table {
 #[derive(Default, Clone, Debug)]
 pub struct MxAnalysis {
     pub table: Table,
+    /// Internal errors seen while building or merging e-classes: an ill-typed
+    /// node, or a merge of classes of different shapes or different constants.
+    /// Any entry means a rule is wrong; a proof attempt then returns Unknown.
+    pub errors: Vec<String>,
+}
+
+impl MxAnalysis {
+    pub fn new(table: Table) -> Self {
+        MxAnalysis {
+            table,
+            errors: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, e: String) {
+        // The first few are enough to locate the rule.
+        if self.errors.len() < 8 {
+            self.errors.push(e);
+        }
+    }
+}
+
+fn shape_text(s: Shape) -> String {
+    let d = |d: Dim| match d {
+        Dim::Const(c) => c.to_string(),
+        Dim::Sym(i) => format!("d{i}"),
+    };
+    format!("{}x{}", d(s.rows), d(s.cols))
+}
+
+/// Why a node is ill-typed, if it is (its children's shapes do not fit).
+fn ill_typed(node: &Mx, sh: &dyn Fn(&Id) -> Shape) -> Option<String> {
+    let bad = |what: &str, a: Shape, b: Shape| {
+        Some(format!(
+            "ill-typed node `{what}` of shapes {} and {}",
+            shape_text(a),
+            shape_text(b)
+        ))
+    };
+    match node {
+        Mx::Add([a, b])
+        | Mx::Sub([a, b])
+        | Mx::Had([a, b])
+        | Mx::HadDiv([a, b])
+        | Mx::Max([a, b])
+        | Mx::Min([a, b])
+            if sh(a) != sh(b) =>
+        {
+            bad(node.to_string().as_str(), sh(a), sh(b))
+        }
+        Mx::Mul([a, b]) if sh(a).cols != sh(b).rows => bad("*", sh(a), sh(b)),
+        Mx::Scale([s, a]) if !sh(s).is_scalar() => bad("scale", sh(s), sh(a)),
+        Mx::Div([a, s]) if !sh(s).is_scalar() => bad("/", sh(a), sh(s)),
+        _ => None,
+    }
 }
 
 pub type MxGraph = EGraph<Mx, MxAnalysis>;
@@ -205,72 +267,158 @@ fn shape_with(node: &Mx, sh: &dyn Fn(&Id) -> Shape, other: &dyn Fn(&Symbol) -> S
     }
 }
 
-impl Analysis<Mx> for MxAnalysis {
-    type Data = Data;
-
-    fn make(egraph: &mut MxGraph, node: &Mx) -> Data {
-        let d = |i: &Id| &egraph[*i].data;
-        let shape = node_shape(node, &|i| d(i).shape, &egraph.analysis.table);
-        let konst = fold(node, &|i| d(i).konst.clone(), shape);
-        let f = |i: &Id| d(i).facts;
-        let mut facts = Facts::default();
-        match node {
-            Mx::Other(s, _) => facts = egraph.analysis.table.entries[s].facts,
-            Mx::Softmax(_) => {
-                facts.positive = true;
-                facts.sum_one = true;
-            }
-            Mx::Exp(_) => facts.positive = true,
-            Mx::Sigmoid(_) => {
-                facts.positive = true;
-                facts.below_one = true;
-            }
-            // 1 − σ(z) > 0 entrywise; `ones` marks the constant 1 as well.
-            Mx::Sub([a, b]) => facts.positive = f(a).ones && f(b).below_one,
-            Mx::Had([a, b]) | Mx::HadDiv([a, b]) | Mx::Scale([a, b]) => {
-                facts.positive = f(a).positive && f(b).positive;
-                facts.nonzero = f(a).nonzero && f(b).nonzero;
-            }
-            Mx::Add([a, b]) => facts.positive = f(a).positive && f(b).positive,
-            Mx::Tr(a) => {
-                let fa = f(a);
-                facts = Facts {
-                    named: false,
-                    onehot: false,
-                    sum_one: fa.sum_one,
-                    ..fa
-                };
-            }
-            Mx::Diag(_) => facts.symmetric = true,
-            Mx::Inv(a) => {
-                facts.invertible = f(a).invertible;
-                facts.symmetric = f(a).symmetric;
-            }
-            Mx::Det(a) => facts.nonzero = f(a).invertible,
-            Mx::At(k) => {
-                facts.positive = f(&k[0]).positive;
-                facts.nonzero = f(&k[0]).nonzero;
-                facts.below_one = f(&k[0]).below_one;
-            }
-            _ => {}
+/// The analysis data of a node from its children's data: shape, constant
+/// value and known facts, and why the node is ill-typed, if it is.
+pub fn node_data<'d>(
+    node: &Mx,
+    d: &dyn Fn(&Id) -> &'d Data,
+    table: &Table,
+) -> (Data, Option<String>) {
+    let shape = node_shape(node, &|i| d(i).shape, table);
+    let err = ill_typed(node, &|i| d(i).shape);
+    let konst = fold(node, &|i| d(i).konst.clone(), shape);
+    let f = |i: &Id| d(i).facts;
+    let mut facts = Facts::default();
+    match node {
+        Mx::Other(s, _) => facts = table.entries[s].facts,
+        Mx::Softmax(_) => {
+            facts.positive = true;
+            facts.sum_one = true;
         }
-        if let Some(c) = &konst {
-            facts.positive |= c.is_positive();
-            facts.nonzero |= !c.is_zero();
-            facts.ones |= c.is_one();
-            facts.zeros |= c.is_zero();
+        Mx::Exp(_) => facts.positive = true,
+        Mx::Sigmoid(_) => {
+            facts.positive = true;
+            facts.below_one = true;
         }
-        if facts.positive {
-            facts.nonzero = true;
+        // 1 − σ(z) > 0 entrywise; `ones` marks the constant 1 as well.
+        Mx::Sub([a, b]) => facts.positive = f(a).ones && f(b).below_one,
+        Mx::Had([a, b]) | Mx::HadDiv([a, b]) => {
+            facts.positive = f(a).positive && f(b).positive;
+            facts.nonzero = f(a).nonzero && f(b).nonzero;
         }
+        Mx::Scale([a, b]) => {
+            facts.positive = f(a).positive && f(b).positive;
+            facts.nonzero = f(a).nonzero && f(b).nonzero;
+            // a nonzero multiple of an invertible matrix
+            facts.invertible = f(a).nonzero && f(b).invertible;
+        }
+        Mx::Add([a, b]) => facts.positive = f(a).positive && f(b).positive,
+        Mx::Neg(a) => {
+            facts.nonzero = f(a).nonzero;
+            facts.invertible = f(a).invertible;
+        }
+        // A product of invertible (hence square) matrices of one size.
+        Mx::Mul([a, b]) => {
+            let (sa, sb) = (d(a).shape, d(b).shape);
+            facts.invertible = f(a).invertible
+                && f(b).invertible
+                && sa.rows == sa.cols
+                && sb.rows == sb.cols
+                && sa.cols == sb.rows;
+        }
+        Mx::Tr(a) => {
+            let fa = f(a);
+            facts = Facts {
+                named: false,
+                onehot: false,
+                sum_one: fa.sum_one,
+                ..fa
+            };
+        }
+        // diag(v) is invertible when no entry of v is zero
+        Mx::Diag(a) => {
+            facts.symmetric = true;
+            facts.invertible = f(a).nonzero;
+        }
+        Mx::Inv(a) => {
+            facts.invertible = f(a).invertible;
+            facts.symmetric = f(a).symmetric;
+        }
+        Mx::Det(a) => facts.nonzero = f(a).invertible,
+        Mx::At(k) => {
+            facts.positive = f(&k[0]).positive;
+            facts.nonzero = f(&k[0]).nonzero;
+            facts.below_one = f(&k[0]).below_one;
+        }
+        _ => {}
+    }
+    if let Some(c) = &konst {
+        facts.positive |= c.is_positive();
+        facts.nonzero |= !c.is_zero();
+        facts.ones |= c.is_one();
+        facts.zeros |= c.is_zero();
+    }
+    if facts.positive {
+        facts.nonzero = true;
+    }
+    // A nonzero scalar is an invertible 1×1 matrix.
+    if shape.is_scalar() && facts.nonzero {
+        facts.invertible = true;
+    }
+    let kids_total = node.children().iter().all(|i| f(i).total);
+    let nonneg_int = |i: &Id| {
+        d(i).konst
+            .as_ref()
+            .is_some_and(|c| c.is_integer() && !c.is_negative())
+    };
+    facts.total = konst.is_some()
+        || kids_total
+            && match node {
+                Mx::Div([_, b]) | Mx::HadDiv([_, b]) => f(b).nonzero,
+                Mx::Log(a) | Mx::Sqrt(a) => f(a).positive,
+                Mx::Inv(a) => f(a).invertible,
+                Mx::LogDet(_) => false,
+                Mx::Pow([a, p]) | Mx::ElemPow([a, p]) => f(a).positive || nonneg_int(p),
+                // For an operator with arguments: total when they are.
+                Mx::Other(s, _) => table.entries[s].facts.total,
+                _ => true,
+            };
+    (
         Data {
             shape,
             konst,
             facts,
+        },
+        err,
+    )
+}
+
+/// The data of every node of a term, in order.
+pub fn rec_data(table: &Table, rec: &RecExpr<Mx>) -> Vec<Data> {
+    let mut out: Vec<Data> = Vec::with_capacity(rec.as_ref().len());
+    for node in rec.as_ref() {
+        let (dt, _) = node_data(node, &|i| &out[usize::from(*i)], table);
+        out.push(dt);
+    }
+    out
+}
+
+impl Analysis<Mx> for MxAnalysis {
+    type Data = Data;
+
+    fn make(egraph: &mut MxGraph, node: &Mx) -> Data {
+        let (data, err) = node_data(node, &|i| &egraph[*i].data, &egraph.analysis.table);
+        if let Some(e) = err {
+            egraph.analysis.record(e);
         }
+        data
     }
 
     fn merge(&mut self, a: &mut Data, b: Data) -> DidMerge {
+        // Equal values have one shape and one constant: anything else is a
+        // rule that is wrong, never a fact to keep one side of.
+        if a.shape != b.shape {
+            self.record(format!(
+                "e-classes of shapes {} and {} were merged",
+                shape_text(a.shape),
+                shape_text(b.shape)
+            ));
+        }
+        if let (Some(x), Some(y)) = (&a.konst, &b.konst)
+            && x != y
+        {
+            self.record(format!("e-classes of constants {x} and {y} were merged"));
+        }
         let mut changed_a = false;
         if a.konst.is_none() && b.konst.is_some() {
             a.konst = b.konst.clone();
@@ -303,6 +451,44 @@ pub struct ToEgg<'p> {
     pub table: Table,
     /// Names for `Op::Adjoint(k)` (δ1, δ2, …).
     pub adjoint_names: Vec<String>,
+    /// What each let's definition is known to satisfy, so the name carries
+    /// it even where the definition is not unfolded.
+    pub let_facts: HashMap<ir::LetId, Facts>,
+}
+
+/// Whether an operator egg knows only by name is defined wherever its arguments are.
+fn op_total(prog: &Program, op: &Op) -> bool {
+    match op {
+        Op::Var(_)
+        | Op::Local(_)
+        | Op::Idx(_)
+        | Op::DimValue(_)
+        | Op::Ones
+        | Op::Zeros
+        | Op::Eye
+        | Op::Fun(_)
+        | Op::FunPrime(_)
+        | Op::Component
+        | Op::Literal { .. }
+        | Op::MatPow(_)
+        | Op::SumIdx(_)
+        | Op::SumRange(_)
+        | Op::ProdRange { .. }
+        | Op::Smin
+        | Op::Smax => true,
+        Op::ElemPrime(f) => !matches!(f, ElemFn::Log | ElemFn::Sqrt),
+        // Only an independent variable at every time: a defined element
+        // may be undefined (its definition, or a time no piece covers).
+        Op::SeqAt(s) => prog.seqs[*s]
+            .pieces
+            .iter()
+            .all(|p| matches!(p, ir::SeqPiece::GivenEvery { .. })),
+        _ => false,
+    }
+}
+
+fn is_derivative(op: &Op) -> bool {
+    matches!(op, Op::Grad | Op::Jac | Op::Hess | Op::D)
 }
 
 /// Dimensions with a fixed value become literals, so equal shapes compare equal.
@@ -314,7 +500,83 @@ pub fn norm_shape(prog: &Program, s: Shape) -> Shape {
     Shape::new(d(s.rows), d(s.cols))
 }
 
-impl ToEgg<'_> {
+impl<'p> ToEgg<'p> {
+    pub fn new(prog: &'p Program, adjoint_names: &[String]) -> Self {
+        ToEgg {
+            prog,
+            table: Table::default(),
+            adjoint_names: adjoint_names.to_vec(),
+            let_facts: HashMap::new(),
+        }
+    }
+
+    /// The facts of let `l`'s definition (without the ones extraction reads
+    /// as constants). Lets are visited in post-order without recursion, so a
+    /// long chain of definitions cannot exhaust the stack.
+    fn let_facts(&mut self, l: ir::LetId) -> Facts {
+        if let Some(f) = self.let_facts.get(&l) {
+            return *f;
+        }
+        let mut order = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![(l, false)];
+        while let Some((k, expanded)) = stack.pop() {
+            if expanded {
+                order.push(k);
+                continue;
+            }
+            if self.let_facts.contains_key(&k) || !seen.insert(k) {
+                continue;
+            }
+            stack.push((k, true));
+            let memo = &self.let_facts;
+            self.prog.lets[k].body.walk(&mut |n| {
+                if let Op::Let(m) = n.op
+                    && !memo.contains_key(&m)
+                    && !seen.contains(&m)
+                {
+                    stack.push((m, false));
+                }
+            });
+        }
+        for k in order {
+            // Read as "nothing known" should a definition refer to itself.
+            self.let_facts.insert(k, Facts::default());
+            let f = self.definition_facts(k);
+            self.let_facts.insert(k, f);
+        }
+        self.let_facts[&l]
+    }
+
+    fn definition_facts(&mut self, k: ir::LetId) -> Facts {
+        let prog = self.prog;
+        let d = &prog.lets[k];
+        if d.is_function {
+            return Facts::default();
+        }
+        let body = if d.body.any(&|n| is_derivative(&n.op)) {
+            match crate::derive::eliminate_derivatives(prog, &d.body) {
+                Ok(b) => b,
+                Err(_) => return Facts::default(),
+            }
+        } else {
+            d.body.clone()
+        };
+        let mut rec = RecExpr::default();
+        self.add(&body, &mut rec);
+        let f = rec_data(&self.table, &rec)
+            .pop()
+            .map(|x| x.facts)
+            .unwrap_or_default();
+        Facts {
+            named: false,
+            ones: false,
+            zeros: false,
+            eye: false,
+            ..f
+        }
+    }
+
     fn shape_tag(&self, s: Shape) -> String {
         if s.is_scalar() {
             String::new()
@@ -359,6 +621,7 @@ impl ToEgg<'_> {
                 d.name.clone()
             }
             Op::Let(l) => {
+                facts = self.let_facts(*l);
                 facts.named = true;
                 rank = *l + 1;
                 p.lets[*l].name.clone()
@@ -399,6 +662,7 @@ impl ToEgg<'_> {
             Op::MatPow(k) => format!("matpow{k}"),
             op => format!("{op:?}").to_lowercase(),
         };
+        facts.total |= op_total(p, &e.op);
         self.table
             .intern(&name, e.op.clone(), (shape, e.shape), facts, rank)
     }

@@ -78,11 +78,7 @@ fn prepare(
     adjoint_names: &[String],
     unfold_seqs: bool,
 ) -> Prepared {
-    let mut conv = ToEgg {
-        prog,
-        table: Default::default(),
-        adjoint_names: adjoint_names.to_vec(),
-    };
+    let mut conv = ToEgg::new(prog, adjoint_names);
     let mut roots = Vec::new();
     let mut frontier: Vec<(Named, ir::Expr)> = Vec::new();
     let collect = |e: &ir::Expr, out: &mut Vec<(Named, ir::Expr)>| {
@@ -141,7 +137,7 @@ fn prepare(
     Prepared {
         roots,
         lets,
-        analysis: MxAnalysis { table: conv.table },
+        analysis: MxAnalysis::new(conv.table),
     }
 }
 
@@ -197,6 +193,14 @@ pub fn simplify_named(
     let p = prepare(prog, &[&e2], 1, names, false);
     let (g, ids, _) = load(p, false);
     let r = runner(g, budget).run(rules::rules());
+    if !r.egraph.analysis.errors.is_empty() {
+        // A rule built an ill-typed term or merged different values: nothing
+        // the e-graph says can be trusted, so the input stays as it is.
+        return Simplified {
+            expr: e2,
+            budget_hit: false,
+        };
+    }
     let root = r.egraph.find(ids[0]);
     let cost = extract::LectureCost::new(&r.egraph);
     let ex = egg::Extractor::new(&r.egraph, cost);
@@ -242,7 +246,7 @@ fn tree_rules(
         }
         for r in [t.forward_rule, t.backward_rule].into_iter().flatten() {
             let r = r.to_string();
-            if let Some(f) = rules::fact_text(&r, &|_| None) {
+            if let Some(f) = rules::fact_text(&r, &|_: &[usize]| None) {
                 facts.insert(f);
             }
             rules.insert(r);
@@ -265,7 +269,14 @@ fn collect_rules(
     for (r, matched) in [(cur.forward_rule, prev), (cur.backward_rule, cur)] {
         let Some(r) = r else { continue };
         let r = r.to_string();
-        if let Some(f) = rules::fact_text(&r, &|i| matched.children.get(i).map(show)) {
+        let arg = |path: &[usize]| {
+            let mut t = matched;
+            for &i in path {
+                t = t.children.get(i)?;
+            }
+            Some(show(t))
+        };
+        if let Some(f) = rules::fact_text(&r, &arg) {
             facts.insert(f);
         }
         rules.insert(r);
@@ -310,6 +321,9 @@ pub fn prove_equal(prog: &Program, a: &ir::Expr, b: &ir::Expr, budget: &Budget) 
             }
         })
         .run(rules::rules());
+    if let Some(e) = r.egraph.analysis.errors.first() {
+        return unknown(format!("internal error: {e}"));
+    }
     if r.egraph.find(ia) != r.egraph.find(ib) {
         let why = match &r.stop_reason {
             Some(StopReason::Saturated) => {

@@ -11,7 +11,7 @@ use egg::{
 use num_rational::BigRational;
 use std::sync::OnceLock;
 
-type Rw = Rewrite<Mx, MxAnalysis>;
+pub(crate) type Rw = Rewrite<Mx, MxAnalysis>;
 
 fn data<'a>(g: &'a MxGraph, s: &Subst, v: &str) -> &'a Data {
     &g[s[v.parse::<Var>().expect("pattern variable")]].data
@@ -39,43 +39,66 @@ fn all_scalar_nonzero(
             && data(g, s, b).facts.nonzero
     }
 }
+fn same_shape(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
+    move |g, _, s| data(g, s, a).shape == data(g, s, b).shape
+}
+/// Defined for every value: a rule whose right side is defined where its
+/// left side may not be (`0 a → 0`) needs it, so no class gains a domain.
+fn total(v: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
+    cond(v, |d| d.facts.total)
+}
+fn total_nonzero(v: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
+    cond(v, |d| d.facts.total && d.facts.nonzero)
+}
+fn total_scalar_nonzero(
+    a: &'static str,
+    b: &'static str,
+) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
+    let c = all_scalar_nonzero(a, b);
+    move |g, id, s| c(g, id, s) && data(g, s, b).facts.total
+}
 fn columns(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
     move |g, _, s| data(g, s, a).shape.is_column() && data(g, s, a).shape == data(g, s, b).shape
 }
 
 /// The fact a conditional rule relied on, for `ProofOutcome::Proved::facts`;
 /// `arg(i)` prints the i-th argument of the term the rule matched.
-pub fn fact_text(rule: &str, arg: &dyn Fn(usize) -> Option<String>) -> Option<String> {
-    let a = |i| arg(i).unwrap_or_else(|| "?".into());
+/// `arg(path)` prints the subterm of the matched term at `path` (child
+/// indices, outermost first).
+pub fn fact_text(rule: &str, arg: &dyn Fn(&[usize]) -> Option<String>) -> Option<String> {
+    let a = |p: &[usize]| arg(p).unwrap_or_else(|| "?".into());
     Some(match rule {
-        "sum-one" => format!("sum({}) = 1 (onehot, simplex or softmax)", a(0)),
-        "had-onehot-self" => format!("{} is onehot ⇒ y ∘ y = y", a(0)),
+        "sum-one" => format!("sum({}) = 1 (onehot, simplex or softmax)", a(&[0])),
+        "had-onehot-self" => format!("{} is onehot ⇒ y ∘ y = y", a(&[0])),
         "had-cancel" => format!(
             "{} ≠ 0 (positive: softmax, exp, sigmoid or a positive attribute)",
-            a(0)
+            a(&[0])
         ),
-        "haddiv-cancel" | "div-cancel-mul" => format!("{} ≠ 0", a(1)),
-        "div-cancel" => format!("{} ≠ 0", a(0)),
-        "haddiv-self" | "div-self" => format!("{} ≠ 0", a(0)),
+        "haddiv-cancel" | "div-cancel-mul" => format!("{} ≠ 0", a(&[1])),
+        "div-cancel" => format!("{} ≠ 0", a(&[0])),
+        "haddiv-self" | "div-self" => format!("{} ≠ 0", a(&[0])),
         "tr-symmetric" => {
             "a symmetric matrix (symmetric/spd attribute or diag) equals its transpose".into()
         }
-        "inv-mul-self" | "mul-inv-self" => "invertible ⇒ A⁻¹ A = I".into(),
-        "exp-log" => format!("{} > 0", a(0)),
+        "inv-mul-self" => format!("{} invertible ⇒ A⁻¹ A = I", a(&[1])),
+        "mul-inv-self" => format!("{} invertible ⇒ A A⁻¹ = I", a(&[0])),
+        "inv-inv" => format!("{} invertible ⇒ (A⁻¹)⁻¹ = A", a(&[0, 0])),
+        // the rule matched exp(log(r)): the fact is about r
+        "exp-log" => format!("{} > 0", a(&[0, 0])),
         "relu-indicator" => "relu(z) > 0 ⇔ z > 0".into(),
         _ => return None,
     })
 }
 
 #[derive(Clone, Copy)]
-enum Const {
+pub(crate) enum Const {
     Ones,
     Zeros,
     Eye,
 }
 
 /// Rewrites to a constant (ones, zeros, I) of the shape of the matched class.
-struct MakeConst(Const);
+pub(crate) struct MakeConst(pub(crate) Const);
 
 fn dim_tag(d: Dim) -> String {
     match d {
@@ -108,6 +131,7 @@ impl Applier<Mx, MxAnalysis> for MakeConst {
                         ones: true,
                         positive: true,
                         nonzero: true,
+                        total: true,
                         ..Default::default()
                     },
                 ),
@@ -116,6 +140,7 @@ impl Applier<Mx, MxAnalysis> for MakeConst {
                     "zeros",
                     super::lang::Facts {
                         zeros: true,
+                        total: true,
                         ..Default::default()
                     },
                 ),
@@ -126,6 +151,7 @@ impl Applier<Mx, MxAnalysis> for MakeConst {
                         eye: true,
                         symmetric: true,
                         invertible: true,
+                        total: true,
                         ..Default::default()
                     },
                 ),
@@ -172,7 +198,7 @@ fn build() -> Vec<Rw> {
         rw!("neg-add"; "(neg (+ ?a ?b))" => "(+ (neg ?a) (neg ?b))"),
         rw!("neg-add-rev"; "(+ (neg ?a) (neg ?b))" => "(neg (+ ?a ?b))"),
         rw!("add-zero"; "(+ ?a ?zr)" => "?a" if cond("?zr", |d| d.facts.zeros)),
-        rw!("add-neg-self"; "(+ ?a (neg ?a))" => { MakeConst(Const::Zeros) }),
+        rw!("add-neg-self"; "(+ ?a (neg ?a))" => { MakeConst(Const::Zeros) } if total("?a")),
         rw!("add-self"; "(+ ?a ?a)" => "(scale 2 ?a)"),
         rw!("sub-factor-right"; "(- ?a (* ?a ?b))" => "(* ?a (- 1 ?b))" if both_scalar("?a", "?b")),
         rw!("sub-factor-left"; "(- ?a (* ?b ?a))" => "(* (- 1 ?b) ?a)" if both_scalar("?a", "?b")),
@@ -195,7 +221,7 @@ fn build() -> Vec<Rw> {
         // ---- scalar multiples
         rw!("scale-one"; "(scale 1 ?a)" => "?a"),
         rw!("scale-minus-one"; "(scale -1 ?a)" => "(neg ?a)"),
-        rw!("scale-zero"; "(scale 0 ?a)" => { MakeConst(Const::Zeros) }),
+        rw!("scale-zero"; "(scale 0 ?a)" => { MakeConst(Const::Zeros) } if total("?a")),
         rw!("scale-scale"; "(scale ?s (scale ?t ?a))" => "(scale (* ?s ?t) ?a)"),
         rw!("scale-neg"; "(scale ?s (neg ?a))" => "(neg (scale ?s ?a))"),
         rw!("neg-scale"; "(scale (neg ?s) ?a)" => "(neg (scale ?s ?a))"),
@@ -220,9 +246,9 @@ fn build() -> Vec<Rw> {
         rw!("tr-inv"; "(T (inv ?a))" => "(inv (T ?a))"),
         rw!("inv-tr"; "(inv (T ?a))" => "(T (inv ?a))"),
         // ---- inverses
-        rw!("inv-inv"; "(inv (inv ?a))" => "?a"),
-        rw!("inv-mul-self"; "(* (inv ?a) ?a)" => { MakeConst(Const::Eye) }),
-        rw!("mul-inv-self"; "(* ?a (inv ?a))" => { MakeConst(Const::Eye) }),
+        rw!("inv-inv"; "(inv (inv ?a))" => "?a" if cond("?a", |d| d.facts.invertible)),
+        rw!("inv-mul-self"; "(* (inv ?a) ?a)" => { MakeConst(Const::Eye) } if cond("?a", |d| d.facts.invertible && d.facts.total)),
+        rw!("mul-inv-self"; "(* ?a (inv ?a))" => { MakeConst(Const::Eye) } if cond("?a", |d| d.facts.invertible && d.facts.total)),
         // ---- elementwise products (commutative, entrywise)
         rw!("had-comm"; "(.* ?a ?b)" => "(.* ?b ?a)"),
         rw!("had-assoc"; "(.* (.* ?a ?b) ?c)" => "(.* ?a (.* ?b ?c))"),
@@ -234,24 +260,24 @@ fn build() -> Vec<Rw> {
         rw!("had-ones"; "(.* ?a ?o)" => "?a" if cond("?o", |d| d.facts.ones)),
         rw!("had-onehot-self"; "(.* ?y ?y)" => "?y" if cond("?y", |d| d.facts.onehot)),
         rw!("had-scalar"; "(.* ?a ?b)" => "(* ?a ?b)" if both_scalar("?a", "?b")),
-        rw!("had-cancel"; "(.* ?b (./ ?a ?b))" => "?a" if cond("?b", |d| d.facts.nonzero)),
-        rw!("haddiv-cancel"; "(./ (.* ?a ?b) ?b)" => "?a" if cond("?b", |d| d.facts.nonzero)),
-        rw!("haddiv-self"; "(./ ?a ?a)" => { MakeConst(Const::Ones) } if cond("?a", |d| d.facts.nonzero)),
+        rw!("had-cancel"; "(.* ?b (./ ?a ?b))" => "?a" if total_nonzero("?b")),
+        rw!("haddiv-cancel"; "(./ (.* ?a ?b) ?b)" => "?a" if total_nonzero("?b")),
+        rw!("haddiv-self"; "(./ ?a ?a)" => { MakeConst(Const::Ones) } if total_nonzero("?a")),
         rw!("haddiv-neg"; "(./ (neg ?a) ?b)" => "(neg (./ ?a ?b))"),
         rw!("neg-haddiv"; "(neg (./ ?a ?b))" => "(./ (neg ?a) ?b)"),
-        rw!("div-self"; "(/ ?a ?a)" => "1" if cond("?a", |d| d.facts.nonzero)),
+        rw!("div-self"; "(/ ?a ?a)" => "1" if total_nonzero("?a")),
         rw!("div-one"; "(/ ?a 1)" => "?a"),
-        rw!("div-cancel"; "(* ?b (/ ?a ?b))" => "?a" if all_scalar_nonzero("?a", "?b")),
-        rw!("div-cancel-mul"; "(/ (* ?a ?b) ?b)" => "?a" if all_scalar_nonzero("?a", "?b")),
+        rw!("div-cancel"; "(* ?b (/ ?a ?b))" => "?a" if total_scalar_nonzero("?a", "?b")),
+        rw!("div-cancel-mul"; "(/ (* ?a ?b) ?b)" => "?a" if total_scalar_nonzero("?a", "?b")),
         rw!("div-neg"; "(/ (neg ?a) ?s)" => "(neg (/ ?a ?s))"),
         // ---- sums of entries
         rw!("sum-add"; "(sum (+ ?a ?b))" => "(+ (sum ?a) (sum ?b))"),
-        rw!("sum-add-rev"; "(+ (sum ?a) (sum ?b))" => "(sum (+ ?a ?b))"),
+        rw!("sum-add-rev"; "(+ (sum ?a) (sum ?b))" => "(sum (+ ?a ?b))" if same_shape("?a", "?b")),
         rw!("sum-neg"; "(sum (neg ?a))" => "(neg (sum ?a))"),
         rw!("neg-sum"; "(neg (sum ?a))" => "(sum (neg ?a))"),
         rw!("sum-scale"; "(sum (scale ?s ?a))" => "(* ?s (sum ?a))"),
         rw!("sum-scalar"; "(sum ?a)" => "?a" if scalar("?a")),
-        rw!("sum-one"; "(sum ?y)" => "1" if cond("?y", |d| d.facts.sum_one)),
+        rw!("sum-one"; "(sum ?y)" => "1" if cond("?y", |d| d.facts.sum_one && d.facts.total)),
         rw!("inner-as-sum"; "(* (T ?a) ?b)" => "(sum (.* ?a ?b))" if columns("?a", "?b")),
         rw!("sum-as-inner"; "(sum (.* ?a ?b))" => "(* (T ?a) ?b)" if columns("?a", "?b")),
         // ---- structure
