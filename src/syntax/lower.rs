@@ -128,6 +128,8 @@ enum Infix {
 enum Postfix {
     Transpose,
     InvTranspose,
+    /// `⁻¹`, the same as `^-1`.
+    Inverse,
 }
 
 // Binding powers, lowest first. Postfix transposes bind looser than `^` so
@@ -180,6 +182,19 @@ impl Pratt {
                     self.items.next();
                     lhs = match kind {
                         Postfix::Transpose => transpose(lhs, span)?,
+                        Postfix::Inverse => {
+                            let minus_one = Spanned::new(num(-1), span);
+                            let pow_span = lhs.0.span.join(span);
+                            build(
+                                ExprKind::Pow {
+                                    base: Box::new(lhs.0),
+                                    exp: Box::new(minus_one),
+                                    elementwise: false,
+                                },
+                                pow_span,
+                                lhs.1,
+                            )?
+                        }
                         Postfix::InvTranspose => {
                             let minus_one = Spanned::new(num(-1), span);
                             let pow_span = lhs.0.span.join(span);
@@ -590,7 +605,10 @@ impl Lower<'_> {
                 Rule::transpose_t | Rule::prime | Rule::sup_t => {
                     Item::Postfix(Postfix::Transpose, span)
                 }
-                Rule::inv_transpose_t => Item::Postfix(Postfix::InvTranspose, span),
+                Rule::inv_transpose_t | Rule::sup_inv_t => {
+                    Item::Postfix(Postfix::InvTranspose, span)
+                }
+                Rule::sup_inv => Item::Postfix(Postfix::Inverse, span),
                 other => unreachable!("unexpected rule in an expression: {other:?}"),
             };
             pending.push(item);
@@ -968,6 +986,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::inv_transpose_t
         | Rule::prime
         | Rule::sup_t
+        | Rule::sup_inv_t
+        | Rule::sup_inv
         | Rule::index => "an operator",
         Rule::type_expr | Rule::ty_scalar | Rule::ty_vec | Rule::ty_mat => {
             "a type (`scalar`, `vec[n]` or `mat[m, n]`)"

@@ -746,6 +746,11 @@ mod tests {
         assert_eq!(shape("𝟙{x ≥ 0}"), "(1 x >= 0)");
         assert_eq!(shape("ŷ - y₁"), "(- ŷ y₁)");
         assert_eq!(shape("δ1 hᵀ"), "(* δ1 (T h))");
+        // The inverse as the text output prints it.
+        assert_eq!(shape("A⁻¹ b"), "(* (^ A -1) b)");
+        assert_eq!(shape("A⁻ᵀ"), "(T (^ A -1))");
+        assert_eq!(shape("(A B)⁻¹ᵀ"), "(T (^ (* A B) -1))");
+        assert_eq!(shape("−A⁻¹"), "(neg (^ A -1))");
     }
 
     #[test]
