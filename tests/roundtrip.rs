@@ -366,7 +366,7 @@ fn generated_programs_roundtrip() {
     let wrts = ["x", "W", "b", "s", "X"];
     let mut failures = Vec::new();
     let mut pasted = 0;
-    for case in 0..60u32 {
+    for case in 0..80u32 {
         let depth = 1 + case % 4;
         let f = g.scalar(depth);
         let extra = match case % 4 {
@@ -376,8 +376,11 @@ fn generated_programs_roundtrip() {
             _ => "let J = L\n".to_string(),
         };
         let wrt = wrts[(case % 5) as usize];
-        let src =
-            format!("{GEN_HEADER}let L = {f}\n{extra}derive J wrt {wrt}\nshow grad(J, {wrt})\n");
+        // A simplified expression of each shape is printed too.
+        let (sv, sm) = (g.vector(depth), g.matrix(depth.min(3)));
+        let src = format!(
+            "{GEN_HEADER}let L = {f}\n{extra}derive J wrt {wrt}\nshow grad(J, {wrt})\nshow {sv}\nshow {sm}\nshow {f}\n"
+        );
         let name = format!("generated{case}.grad");
         if load(&name, &src).is_err() {
             failures.push(format!("{name} does not load:\n{src}"));
