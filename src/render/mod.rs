@@ -676,3 +676,71 @@ pub fn unreadable_json(file: &str, message: &str) -> Value {
         "results": [{"kind": "error", "line": null, "col": null, "message": message}],
         "summary": summary})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{Options, check_program};
+
+    /// A file whose every claim is met but whose derive hit an internal
+    /// error: the summary says so instead of only `1/1 claims met`.
+    #[test]
+    fn internal_errors_reach_the_summary() {
+        let src = "var x: scalar\nlet J = x^3\nderive J wrt x\nclaim x = x\n";
+        let (src, prog) = crate::load("t.grad", src.as_bytes()).unwrap();
+        let mut report = check_program("t.grad", &src, &prog, &Options::default());
+        let why = "line 3: a derived result disagrees with finite differences: at x = 1";
+        report.internal_errors.push(why.to_string());
+        assert!(report.any_unmet());
+        let text = render(&prog, &src, &report, Format::Text);
+        assert!(
+            text.ends_with(&format!(
+                "internal error: {why}\n\
+                 1/1 claims met their expectation; 1 derived result: 1 checked; 1 internal error\n"
+            )),
+            "{text}"
+        );
+        let v = json_value(&prog, &src, &report);
+        assert_eq!(v["summary"]["internal_errors"], json!([why]));
+        assert_eq!(v["summary"]["met"], 1);
+        let quiet = View {
+            quiet: true,
+            color: false,
+        };
+        assert_eq!(
+            render_with(&prog, &src, &report, Format::Text, quiet),
+            format!(
+                "t.grad: internal error: {why}\n\
+                 t.grad: 1/1 claims met their expectation; 1 derived result: 1 checked; 1 internal error\n"
+            )
+        );
+    }
+
+    #[test]
+    fn summary_lines() {
+        let mut s = Summary::default();
+        assert_eq!(s.line(), "0/0 claims met their expectation");
+        s.derived = [1, 0, 2, 3];
+        assert_eq!(
+            s.line(),
+            "no claims; 6 derived results: 1 proved, 2 refuted, 3 unknown"
+        );
+        s.claims = 2;
+        s.met = 1;
+        s.internal_errors = 2;
+        let mut t = s.clone();
+        t.add(&s);
+        assert_eq!(
+            t.line(),
+            "2/4 claims met their expectation; 12 derived results: 2 proved, 4 refuted, 6 unknown; 4 internal errors"
+        );
+    }
+
+    #[test]
+    fn source_text_drops_comments_and_joins_lines() {
+        let src = "claim a # first\n  # only a comment\n  = b   +  c\n";
+        assert_eq!(source_text(src, Span::new(6, src.len())), "a = b   +  c");
+        // Out-of-range and mid-character spans are clamped, not a panic.
+        assert_eq!(source_text("δx", Span::new(1, 99)), "δx");
+    }
+}
