@@ -175,11 +175,18 @@ struct Out {
 /// The reader went away (`gradproof check FILE | head -1`): stop writing.
 struct ClosedPipe;
 
+/// Any other failure to write (a full disk) also ends the run, with a line
+/// on standard error.
 fn write_out(text: &str) -> Result<(), ClosedPipe> {
     let mut o = io::stdout().lock();
     o.write_all(text.as_bytes())
         .and_then(|()| o.flush())
-        .map_err(|_| ClosedPipe)
+        .map_err(|e| {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                write_err(&format!("error: cannot write the output: {e}\n"));
+            }
+            ClosedPipe
+        })
 }
 
 /// Standard error is for people; losing it must not stop the run.
