@@ -666,13 +666,16 @@ fn every_json_output_matches_the_schema() {
     assert_valid(&validator, &json_lines(&out)[0]);
 }
 
+/// A change to a valid output object.
+type Mutation = fn(&mut Value);
+
 #[test]
 fn the_schema_rejects_what_the_contract_forbids() {
     let validator = schema();
     let (_, out, _) = gradproof(&["check", "--format", "json", "tests/inputs/cli_unmet.grad"]);
     let good = json_lines(&out).remove(0);
     assert_valid(&validator, &good);
-    let mutations: [(&str, fn(&mut Value)); 6] = [
+    let mutations: [(&str, Mutation); 6] = [
         ("claim without text", |v| {
             v["results"][0].as_object_mut().unwrap().remove("text");
         }),
