@@ -57,6 +57,10 @@ enum Command {
         /// print only what did not meet its expectation, and the totals
         #[arg(long, short)]
         quiet: bool,
+        /// with --format latex: one complete document (preamble, a section
+        /// per file, \end{document}) that pdflatex compiles
+        #[arg(long)]
+        standalone: bool,
     },
 }
 
@@ -170,6 +174,8 @@ struct Out {
     format: Format,
     view: View,
     err_color: bool,
+    /// A LaTeX document: each file is a section.
+    standalone: bool,
 }
 
 /// The reader went away (`gradproof check FILE | head -1`): stop writing.
@@ -204,12 +210,17 @@ fn run(cli: Cli) -> ExitCode {
         unroll,
         color,
         quiet,
+        standalone,
     } = cli.command;
     let format = match format {
         FormatArg::Text => Format::Text,
         FormatArg::Latex => Format::Latex,
         FormatArg::Json => Format::Json,
     };
+    if standalone && format != Format::Latex {
+        write_err("error: --standalone needs --format latex\n");
+        return ExitCode::from(2);
+    }
     let opts = Options {
         seed,
         samples,
@@ -224,7 +235,11 @@ fn run(cli: Cli) -> ExitCode {
             color: format == Format::Text && color.on(io::stdout().is_terminal()),
         },
         err_color: color.on(io::stderr().is_terminal()),
+        standalone,
     };
+    if standalone && write_out(render::latex::PREAMBLE).is_err() {
+        return ExitCode::SUCCESS;
+    }
     let inputs = inputs(&files);
     let mut statuses = Vec::new();
     let mut total = Summary::default();
@@ -255,6 +270,9 @@ fn run(cli: Cli) -> ExitCode {
         if write_out(&format!("{prefix}{line}\n")).is_err() {
             return exit_code(&statuses);
         }
+    }
+    if standalone {
+        let _ = write_out(render::latex::END);
     }
     exit_code(&statuses)
 }
@@ -300,6 +318,13 @@ fn check_one(
                     &diags,
                     MAX_SHOWN_ERRORS,
                 )))
+            } else if out.standalone {
+                let n = diags.len();
+                let why = format!(
+                    "not checked: {n} input error{}",
+                    if n == 1 { "" } else { "s" }
+                );
+                write_out(&render::latex::file_not_checked(name, &why))
             } else {
                 Ok(())
             };
@@ -307,9 +332,11 @@ fn check_one(
         }
         Ok((src, prog)) => {
             let report = check::check_program(name, &src, &prog, opts);
-            let written = write_out(&render::render_with(
-                &prog, &src, &report, out.format, out.view,
-            ));
+            let mut text = render::render_with(&prog, &src, &report, out.format, out.view);
+            if out.standalone {
+                text.insert_str(0, &render::latex::file_heading(name));
+            }
+            let written = write_out(&text);
             for e in &report.internal_errors {
                 write_err(&format!("internal error: {e}\n"));
             }
@@ -329,6 +356,8 @@ fn unusable(name: &str, message: &str, out: &Out) -> Result<(), ClosedPipe> {
     write_err(&format!("error: {message}\n"));
     if out.format == Format::Json {
         write_out(&render::json_line(&render::unreadable_json(name, message)))
+    } else if out.standalone {
+        write_out(&render::latex::file_not_checked(name, message))
     } else {
         Ok(())
     }

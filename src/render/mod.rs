@@ -4,6 +4,7 @@
 //! schema). Expressions are printed by [`expr::Printer`] in the matching style.
 
 pub mod expr;
+pub mod latex;
 
 use crate::check::{DerivedResult, FileReport, Outcome, StepReport, Verdict};
 use crate::derive::PassLine;
@@ -384,13 +385,61 @@ fn latex_cmp(op: crate::ir::CmpOp) -> &'static str {
     }
 }
 
+/// Whether `w` names something of `prog` (details quote such names).
+fn is_program_name(prog: &Program, w: &str) -> bool {
+    prog.dims.iter().any(|d| d.name == w)
+        || prog.vars.iter().any(|d| d.name == w)
+        || prog.lets.iter().any(|d| d.name == w)
+        || prog.seqs.iter().any(|d| d.name == w)
+        || prog.idxs.iter().any(|d| d.name == w)
+        || prog.locals.iter().any(|d| d.name == w)
+}
+
+/// `refuted (as expected)`, `refuted (expected to hold)`: the verdict word
+/// with what the text output says about the expectation.
+fn claim_word(verdict: Verdict, expect: Expect, met: bool) -> String {
+    let tail = match (expect, met) {
+        (Expect::Refuted, true) => " (as expected)",
+        (Expect::Refuted, false) => " (expected refuted)",
+        (Expect::Holds, false) => " (expected to hold)",
+        _ => "",
+    };
+    format!("{}{tail}", verdict.word())
+}
+
+/// A display of `aligned` rows.
+fn latex_display(rows: &[String]) -> String {
+    format!(
+        "\\[\n\\begin{{aligned}}\n{}\n\\end{{aligned}}\n\\]\n",
+        rows.join(" \\\\\n")
+    )
+}
+
+/// One file's verdicts as LaTeX document-body text: `%` comments quote the
+/// statements, display math `\[ … \]` holds the formulas, and a verdict
+/// that is neither proved nor checked is followed by its detail
+/// (counterexample or reason) as a paragraph. Needs `amsmath`.
 fn latex(prog: &Program, report: &FileReport) -> String {
-    let mut out = format!("% {}\n", report.file);
+    let names = |w: &str| is_program_name(prog, w);
+    let detail = |word: &str, d: &str| {
+        format!(
+            "\\textbf{{{}}}: {}\n",
+            latex::escape_text(word),
+            latex::prose(d, &names)
+        )
+    };
+    let mut out = format!("% {}\n", latex::comment(&report.file));
     for w in &report.items {
-        out.push_str(&format!("% line {}: {}\n", w.line, w.source));
+        out.push_str(&format!(
+            "% line {}: {}\n",
+            w.line,
+            latex::comment(&w.source)
+        ));
         match &w.outcome {
             Outcome::Derive {
-                adjoints, results, ..
+                adjoints,
+                results,
+                note,
             } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Latex).with_adjoints(&names);
@@ -407,16 +456,32 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                         ),
                     })
                     .collect();
-                out.push_str(&format!(
-                    "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
-                    lines.join(" \\\\\n")
-                ));
-                if let Some(r) = results.first() {
+                out.push_str(&latex_display(&lines));
+                let same = results
+                    .windows(2)
+                    .all(|w| w[0].verdict == w[1].verdict && w[0].detail == w[1].detail);
+                for (i, r) in results.iter().enumerate() {
+                    if same && i > 0 {
+                        break;
+                    }
                     out.push_str(&format!("% {}\n", r.verdict.word()));
+                    if matches!(r.verdict, Verdict::Refuted | Verdict::Unknown) {
+                        let word = if same {
+                            r.verdict.word().to_string()
+                        } else {
+                            format!("{} {}", r.of, r.verdict.word())
+                        };
+                        out.push_str(&detail(&word, &r.detail));
+                    }
+                }
+                if let Some(n) = note {
+                    out.push_str(&format!("% note: {}\n", latex::comment(n)));
                 }
             }
             Outcome::Show {
-                result, verdict, ..
+                result,
+                verdict,
+                detail: d,
             } => {
                 let p = Printer::new(prog, Style::Latex);
                 out.push_str(&format!(
@@ -424,13 +489,21 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                     p.print(result),
                     verdict.word()
                 ));
+                if matches!(verdict, Verdict::Refuted | Verdict::Unknown) {
+                    out.push_str(&detail(verdict.word(), d));
+                }
             }
-            Outcome::Claim { verdict, steps, .. } => {
-                let claim = prog.work.iter().find_map(|x| match &x.kind {
-                    crate::ir::WorkKind::Claim(c) if x.line == w.line => Some(c),
-                    _ => None,
-                });
-                if let Some(c) = claim {
+            Outcome::Claim {
+                expect,
+                verdict,
+                met,
+                detail: d,
+                steps,
+                ..
+            } => {
+                let word = claim_word(*verdict, *expect, *met);
+                let single = steps.len() == 1;
+                if let Some(c) = claim_at(prog, w.line) {
                     let p = Printer::new(prog, Style::Latex);
                     let lines: Vec<String> = c
                         .steps
@@ -447,32 +520,40 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                             } else {
                                 String::new()
                             };
+                            let tag = if single {
+                                word.clone()
+                            } else {
+                                r.verdict.word().to_string()
+                            };
                             format!(
                                 "{lhs} &{rel} {} && \\text{{{}}}",
                                 p.print(&st.rhs),
-                                r.verdict.word()
+                                latex::escape_text(&tag)
                             )
                         })
                         .collect();
-                    out.push_str(&format!(
-                        "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
-                        lines.join(" \\\\\n")
-                    ));
+                    out.push_str(&latex_display(&lines));
                 }
-                out.push_str(&format!("% {}\n", verdict.word()));
+                out.push_str(&format!("% {word}\n"));
+                if !met || matches!(verdict, Verdict::Refuted | Verdict::Unknown) {
+                    out.push_str(&detail(&word, d));
+                }
             }
             Outcome::Represent {
                 verdict,
-                detail,
+                detail: d,
                 network,
                 ..
             } => {
-                out.push_str(&format!("% {verdict}: {detail}\n"));
+                out.push_str(&format!("% {verdict}: {}\n", latex::comment(d)));
+                out.push_str(&detail(verdict, d));
                 if let Some(n) = network {
-                    out.push_str(&format!("% {n}\n"));
+                    out.push_str(&format!("% {}\n", latex::comment(n)));
+                    out.push_str(&format!("\\\\\n{}\n", latex::prose(n, &names)));
                 }
             }
         }
+        out.push('\n');
     }
     out
 }
