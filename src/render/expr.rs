@@ -740,7 +740,7 @@ fn latex_fn(f: &str) -> String {
                 } else {
                     format!("{b}'")
                 }
-            } else if f.chars().count() == 1 || greek(f).is_some() || !f.is_ascii() {
+            } else if letter_like(f) {
                 latex_name(f)
             } else {
                 format!("\\operatorname{{{}}}", f.replace('_', "\\_"))
@@ -753,11 +753,9 @@ fn latex_fn(f: &str) -> String {
 /// gets both in one (`b_{1}` and `i` → `b_{1,i}`, never `b_{1}_{i}`, which
 /// TeX rejects as a double subscript).
 pub fn subscript(base: &str, sub: &str) -> String {
-    if let Some(open) = last_group_start(base) {
-        if base[..open].ends_with('_') {
-            let inner = &base[open + 1..base.len() - 1];
-            return format!("{}{{{inner},{sub}}}", &base[..open]);
-        }
+    if let Some(open) = last_group_start(base).filter(|&o| base[..o].ends_with('_')) {
+        let inner = &base[open + 1..base.len() - 1];
+        return format!("{}{{{inner},{sub}}}", &base[..open]);
     }
     if base.ends_with('}') && base.contains('_') || base.contains('^') {
         return format!("{{{base}}}_{{{sub}}}");
@@ -784,6 +782,13 @@ fn last_group_start(s: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// A function name printed like a variable's (`f`, `g1`, `sigma`, `φ`)
+/// rather than as an operator word.
+fn letter_like(f: &str) -> bool {
+    let stem = f.trim_end_matches(|c: char| c.is_ascii_digit());
+    stem.chars().count() == 1 || greek(stem).is_some() || !f.is_ascii()
 }
 
 /// Whether LaTeX `s` starts with a multi-letter identifier, which must not
@@ -843,4 +848,95 @@ fn group(s: &str) -> Option<usize> {
 /// The name of an elementwise built-in, for details and errors.
 pub fn elem_name(f: ElemFn) -> &'static str {
     f.name()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_in_latex() {
+        for (name, latex) in [
+            ("x", "x"),
+            ("b2", "b_{2}"),
+            ("yhat", "\\hat{y}"),
+            ("yhat1", "\\hat{y}_{1}"),
+            ("xbar", "\\bar{x}"),
+            ("hat", "\\mathit{hat}"),
+            ("dout", "\\mathit{dout}"),
+            ("dout2", "\\mathit{dout}_{2}"),
+            ("reg", "\\mathit{reg}"),
+            ("W_hh", "W_{\\mathit{hh}}"),
+            ("x_1", "x_{1}"),
+            ("a_b_c", "a_{b_{c}}"),
+            ("x_", "\\mathit{x\\_}"),
+            ("_y", "\\mathit{\\_y}"),
+            ("alpha", "\\alpha"),
+            ("beta", "\\beta"),
+            ("gamma", "\\gamma"),
+            ("delta1", "\\delta_{1}"),
+            ("eps", "\\epsilon"),
+            ("epsilon", "\\epsilon"),
+            ("eps2", "\\epsilon_{2}"),
+            ("lambda2", "\\lambda_{2}"),
+            ("mu", "\\mu"),
+            ("sigma_1", "\\sigma_{1}"),
+            ("theta", "\\theta"),
+            ("thetahat", "\\hat{\\theta}"),
+            ("eta", "\\eta"),
+            ("beta_eta", "\\beta_{\\eta}"),
+            ("Gamma", "\\Gamma"),
+            ("Eta", "\\mathrm{H}"),
+            ("epsi", "\\mathit{epsi}"),
+            ("δ1", "\\delta_{1}"),
+            ("θ₂", "\\theta_{2}"),
+            ("ŷ", "\\hat{y}"),
+            ("y\u{302}", "\\hat{y}"),
+            ("αβ", "\\mathit{\\alpha\\beta}"),
+            ("ж", "\\text{[U+0436]}"),
+            ("12", "12"),
+        ] {
+            assert_eq!(latex_name(name), latex, "{name}");
+        }
+    }
+
+    #[test]
+    fn functions_in_latex() {
+        for (f, latex) in [
+            ("exp", "\\exp"),
+            ("relu", "\\operatorname{relu}"),
+            ("relu'", "\\operatorname{relu}'"),
+            ("sigma", "\\sigma"),
+            ("sigma'", "\\sigma'"),
+            ("f", "f"),
+            ("g1", "g_{1}"),
+            ("sqrt'", "\\left(\\sqrt{\\cdot}\\right)'"),
+            ("my_fn", "\\operatorname{my\\_fn}"),
+        ] {
+            assert_eq!(latex_fn(f), latex, "{f}");
+        }
+    }
+
+    #[test]
+    fn subscripts_merge() {
+        assert_eq!(subscript("b", "i"), "b_{i}");
+        assert_eq!(subscript("b_{1}", "i"), "b_{1,i}");
+        assert_eq!(subscript("W_{\\mathit{hh}}", "t"), "W_{\\mathit{hh},t}");
+        assert_eq!(subscript("\\hat{y}", "i"), "\\hat{y}_{i}");
+        assert_eq!(subscript("\\hat{y}_{1}", "i"), "\\hat{y}_{1,i}");
+        assert_eq!(subscript("x^\\top", "i"), "{x^\\top}_{i}");
+        // Unbalanced input is not a panic.
+        assert_eq!(subscript("}", "i"), "}_{i}");
+    }
+
+    #[test]
+    fn words_are_detected_at_the_junction() {
+        assert!(ends_with_word("\\mathit{reg}"));
+        assert!(ends_with_word("2 \\mathit{reg}_{2}^\\top"));
+        assert!(!ends_with_word("\\mathit{reg} W"));
+        assert!(!ends_with_word("\\hat{y}"));
+        assert!(!ends_with_word("\\mathit{reg"));
+        assert!(starts_with_word("\\mathit{dout} x"));
+        assert!(!starts_with_word("x \\mathit{dout}"));
+    }
 }

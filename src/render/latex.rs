@@ -360,12 +360,10 @@ pub fn prose(detail: &str, names: &dyn Fn(&str) -> bool) -> String {
                 && !matches!(t[i - 1], Tok::Char('.' | '\''))
     };
     while i < t.len() {
-        if boundary(i) {
-            if let Some((m, used)) = assignment_at(&t[i..], names) {
-                out.push_str(&m);
-                i += used;
-                continue;
-            }
+        if let Some((m, used)) = boundary(i).then(|| assignment_at(&t[i..], names)).flatten() {
+            out.push_str(&m);
+            i += used;
+            continue;
         }
         match &t[i] {
             Tok::Word(w) => out.push_str(&escape_text(w)),
