@@ -12,6 +12,7 @@ use common::{shared_examples, snapshot_settings};
 
 use gradproof::check::{self, Options};
 use gradproof::render::{self, Format};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -254,7 +255,10 @@ fn pdflatex_available() -> bool {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("pdflatex is missing under CI=true (.ci/run installs texlive-latex-base)");
         }
-        eprintln!("SKIPPED: pdflatex is not installed; the LaTeX compile test did not run");
+        // Past the test harness's capture, so the skip shows in every run.
+        let _ = std::io::stderr().write_all(
+            b"SKIPPED: pdflatex is not installed; the LaTeX compile tests did not run\n",
+        );
     }
     found
 }
@@ -322,6 +326,13 @@ fn standalone_output_compiles_with_pdflatex() {
         if let Err(e) = compile(&dir, stem, &tex) {
             failures.push(e);
         }
+    }
+    // Every test input in one document, the invalid ones included.
+    let (code, tex, err) =
+        gradproof(&["check", "--format", "latex", "--standalone", "tests/inputs"]);
+    assert_eq!(code, 2, "{err}");
+    if let Err(e) = compile(&dir, "all_inputs", &tex) {
+        failures.push(e);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
