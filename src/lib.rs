@@ -11,6 +11,7 @@
 pub mod check;
 pub mod derive;
 pub mod diagnostics;
+pub mod export;
 pub mod eval;
 pub mod ir;
 pub mod render;
