@@ -208,8 +208,13 @@ fn length_dim(prog: &Program, roots: &[&Expr], span: Span) -> Result<Option<DimI
     }
     for e in exprs {
         e.walk(&mut |n| {
-            if matches!(n.op, Op::SeqAt(_)) {
-                n.args[0].walk(&mut |t| {
+            let times: &[Expr] = match n.op {
+                Op::SeqAt(_) => &n.args[..1],
+                Op::SumRange(_) | Op::ProdRange { .. } => &n.args[..2],
+                _ => &[],
+            };
+            for time in times {
+                time.walk(&mut |t| {
                     if let Op::DimValue(Dim::Sym(d)) = t.op {
                         found.insert(d);
                     }
@@ -217,6 +222,7 @@ fn length_dim(prog: &Program, roots: &[&Expr], span: Span) -> Result<Option<DimI
             }
         });
     }
+    // A fixed length the file sets (`dim T = 4`) counts as well.
     match found.len() {
         1 => Ok(found.into_iter().next()),
         0 => error(
@@ -900,8 +906,10 @@ fn export_derive(
             }
             // The reference length is the file's own when it fixes one.
             let shown_len = prog.dims[tdim].value.unwrap_or(LENGTHS[0]);
-            let mut lengths: Vec<u64> = vec![shown_len];
-            lengths.extend(LENGTHS.iter().copied().filter(|l| *l != shown_len));
+            let mut lengths: Vec<u64> = LENGTHS.to_vec();
+            if !lengths.contains(&shown_len) {
+                lengths.push(shown_len);
+            }
             let mut passes = Vec::new();
             for &len in &lengths {
                 let p = prog_at(len);
@@ -924,7 +932,7 @@ fn export_derive(
                         span,
                         format!(
                             "the backward pass through time cannot be written as one loop over t: unrolled for {} = {len} it differs from the loop that writes {} = {}",
-                            prog.dims[tdim].name, prog.dims[tdim].name, shown_len
+                            prog.dims[tdim].name, prog.dims[tdim].name, LENGTHS[0]
                         ),
                         "cannot write this as a loop",
                     );
@@ -958,7 +966,10 @@ fn export_derive(
                         format!(
                             "{} for t in {lo}..{}",
                             shape_note(prog, seq.shape),
-                            Lin { sym: Some(tname.clone()), c: hi }.text().replace(' ', "")
+                            match prog.dims[tdim].value {
+                                Some(v) => (v as i64 + hi).to_string(),
+                                None => Lin { sym: Some(tname.clone()), c: hi }.text().replace(' ', ""),
+                            }
                         ),
                         seq.shape,
                     ));
@@ -1093,7 +1104,7 @@ fn export_derive(
                     }
                 }
             }
-            let (_, p3, pass3) = passes.into_iter().next().unwrap();
+            let (_, p3, pass3) = passes.into_iter().find(|(l, _, _)| *l == shown_len).unwrap();
             note = format!(
                 "\n\n    Shown unrolled for {} = {shown_len}; the code loops over t, with\n    {delta_dict}[t] the adjoint that the lines δ1, δ2, … unroll.",
                 prog.dims[tdim].name
