@@ -11,8 +11,8 @@
 pub mod check;
 pub mod derive;
 pub mod diagnostics;
-pub mod export;
 pub mod eval;
+pub mod export;
 pub mod ir;
 pub mod render;
 pub mod represent;

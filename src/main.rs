@@ -225,7 +225,11 @@ fn run(cli: Cli) -> ExitCode {
         color,
     } = cli.command
     {
-        return export(&file, output.as_deref(), color.on(io::stderr().is_terminal()));
+        return export(
+            &file,
+            output.as_deref(),
+            color.on(io::stderr().is_terminal()),
+        );
     }
     let Command::Check {
         files,

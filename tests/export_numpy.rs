@@ -49,7 +49,8 @@ fn python() -> Option<PathBuf> {
 /// The exported module, or None for a file without a `derive`.
 fn export(path: &Path, shown_name: &str) -> Option<String> {
     let bytes = std::fs::read(path).unwrap();
-    let (src, prog) = gradproof::load(shown_name, &bytes).unwrap_or_else(|e| panic!("{shown_name}: {e:?}"));
+    let (src, prog) =
+        gradproof::load(shown_name, &bytes).unwrap_or_else(|e| panic!("{shown_name}: {e:?}"));
     match gradproof::export::numpy_module(&prog, &src, shown_name) {
         Ok(m) => Some(m),
         Err(errs) if errs.len() == 1 && errs[0].message.contains("has no `derive` statement") => {
@@ -140,14 +141,20 @@ fn every_example_with_a_derive_agrees_with_numpy_finite_differences() {
 
 #[test]
 fn export_inputs_agree_with_numpy_finite_differences() {
-    let files: Vec<(PathBuf, String)> = grad_files(&Path::new(ROOT).join("tests/inputs"), "export_")
-        .into_iter()
-        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("export_err_"))
-        .map(|p| {
-            let shown = format!("tests/inputs/{}", p.file_name().unwrap().to_string_lossy());
-            (p, shown)
-        })
-        .collect();
+    let files: Vec<(PathBuf, String)> =
+        grad_files(&Path::new(ROOT).join("tests/inputs"), "export_")
+            .into_iter()
+            .filter(|p| {
+                !p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("export_err_")
+            })
+            .map(|p| {
+                let shown = format!("tests/inputs/{}", p.file_name().unwrap().to_string_lossy());
+                (p, shown)
+            })
+            .collect();
     assert!(!files.is_empty());
     let checked = all_checked(&files);
     if python().is_some() {
@@ -158,7 +165,11 @@ fn export_inputs_agree_with_numpy_finite_differences() {
 #[test]
 fn the_checker_catches_a_wrong_gradient() {
     let Some(py) = python() else { return };
-    let module = export(&Path::new(ROOT).join("examples/q3_backprop.grad"), "examples/q3_backprop.grad").unwrap();
+    let module = export(
+        &Path::new(ROOT).join("examples/q3_backprop.grad"),
+        "examples/q3_backprop.grad",
+    )
+    .unwrap();
     let (ok, _) = run_checker(&py, &module, "q3_right", 0);
     assert!(ok);
     // A ReLU mask at the wrong threshold, a missing transpose, a wrong loop bound.
@@ -172,10 +183,19 @@ fn the_checker_catches_a_wrong_gradient() {
         assert!(!ok, "the checker accepted {to}:\n{out}");
         assert!(out.contains("MISMATCH"), "{out}");
     }
-    let rnn = export(&Path::new(ROOT).join("examples/rnn_bptt.grad"), "examples/rnn_bptt.grad").unwrap();
+    let rnn = export(
+        &Path::new(ROOT).join("examples/rnn_bptt.grad"),
+        "examples/rnn_bptt.grad",
+    )
+    .unwrap();
     let from = "for t in range(T - 2, -1, -1):";
     assert!(rnn.contains(from), "{rnn}");
-    let (ok, out) = run_checker(&py, &rnn.replace(from, "for t in range(T - 2, 0, -1):"), "rnn_bound", 0);
+    let (ok, out) = run_checker(
+        &py,
+        &rnn.replace(from, "for t in range(T - 2, 0, -1):"),
+        "rnn_bound",
+        0,
+    );
     assert!(!ok, "the checker accepted a loop that stops early:\n{out}");
     assert!(out.contains("MISMATCH") && out.contains("T = 2"), "{out}");
 }
@@ -222,7 +242,11 @@ fn cli_export_writes_stdout_or_a_file() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let expected = export(&Path::new(ROOT).join("examples/q3_backprop.grad"), "examples/q3_backprop.grad").unwrap();
+    let expected = export(
+        &Path::new(ROOT).join("examples/q3_backprop.grad"),
+        "examples/q3_backprop.grad",
+    )
+    .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("export_cli");
     std::fs::create_dir_all(&dir).unwrap();
@@ -239,7 +263,14 @@ fn cli_export_writes_stdout_or_a_file() {
     // A file without a derive, an unknown target, and a missing file.
     let out = Command::new(bin)
         .current_dir(ROOT)
-        .args(["export", "examples/q1_step_activation.grad", "--to", "numpy", "--color", "never"])
+        .args([
+            "export",
+            "examples/q1_step_activation.grad",
+            "--to",
+            "numpy",
+            "--color",
+            "never",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

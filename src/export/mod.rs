@@ -54,11 +54,52 @@ fn error<T>(span: Span, message: impl Into<String>, label: &str) -> Result<T, Ex
 const LENGTHS: [u64; 6] = [3, 1, 2, 4, 5, 6];
 
 const PY_RESERVED: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
-    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-    "while", "with", "yield", "np", "range", "float", "sum", "dict", "list", "len", "sigmoid",
-    "softmax", "logsumexp", "prod",
+    "False",
+    "None",
+    "True",
+    "and",
+    "as",
+    "assert",
+    "async",
+    "await",
+    "break",
+    "class",
+    "continue",
+    "def",
+    "del",
+    "elif",
+    "else",
+    "except",
+    "finally",
+    "for",
+    "from",
+    "global",
+    "if",
+    "import",
+    "in",
+    "is",
+    "lambda",
+    "nonlocal",
+    "not",
+    "or",
+    "pass",
+    "raise",
+    "return",
+    "try",
+    "while",
+    "with",
+    "yield",
+    "np",
+    "range",
+    "float",
+    "sum",
+    "dict",
+    "list",
+    "len",
+    "sigmoid",
+    "softmax",
+    "logsumexp",
+    "prod",
 ];
 
 fn py_name(n: &str) -> String {
@@ -113,13 +154,21 @@ fn base_names(prog: &Program, f: &Expr) -> (Names, Namer) {
         .collect();
     let mut namer = Namer { taken };
     let mut names = names;
-    names.fun_primes = prog.funs.iter().map(|f| namer.fresh(&format!("d{}", f.name))).collect();
+    names.fun_primes = prog
+        .funs
+        .iter()
+        .map(|f| namer.fresh(&format!("d{}", f.name)))
+        .collect();
     (names, namer)
 }
 
 /// The Python module for every `derive` of the file, or every reason it
 /// cannot be written.
-pub fn numpy_module(prog: &Program, src: &str, file_name: &str) -> Result<String, Vec<ExportError>> {
+pub fn numpy_module(
+    prog: &Program,
+    src: &str,
+    file_name: &str,
+) -> Result<String, Vec<ExportError>> {
     let mut functions = Vec::new();
     let mut errors = Vec::new();
     let mut helpers = BTreeSet::new();
@@ -341,7 +390,11 @@ fn roll(
     span: Span,
 ) -> Result<Rolled, ExportError> {
     let n = pass.adjoints.len();
-    let anchors: Vec<Option<i64>> = pass.adjoints.iter().map(|(_, e)| min_time(prog, e)).collect();
+    let anchors: Vec<Option<i64>> = pass
+        .adjoints
+        .iter()
+        .map(|(_, e)| min_time(prog, e))
+        .collect();
     let refs: Vec<BTreeSet<usize>> = pass.adjoints.iter().map(|(_, e)| adjoint_refs(e)).collect();
     let timed: Vec<AdjointName> = (0..n)
         .map(|k| match anchors[k] {
@@ -381,9 +434,9 @@ fn roll(
     }
     let run = start..n;
     let mut names: Vec<AdjointName> = Vec::new();
-    for k in 0..n {
+    for (k, t) in timed.iter().enumerate() {
         names.push(if run.contains(&k) {
-            timed[k].clone()
+            t.clone()
         } else {
             match prefix_names.get(k) {
                 Some(p) => AdjointName::Plain(p.clone()),
@@ -404,13 +457,13 @@ fn roll(
             "cannot write this as a loop",
         )
     };
-    for k in 0..start {
-        if refs[k].iter().any(|r| run.contains(r)) {
+    for r in &refs[..start] {
+        if r.iter().any(|r| run.contains(r)) {
             return not_rolled("an adjoint before the loop uses one inside it");
         }
     }
-    for k in start + 1..n {
-        if refs[k].iter().filter(|r| run.contains(*r)).count() != 1 {
+    for r in refs.iter().skip(start + 1) {
+        if r.iter().filter(|r| run.contains(*r)).count() != 1 {
             return not_rolled("a step of the loop uses more than the step before");
         }
     }
@@ -439,7 +492,10 @@ fn roll(
             span,
         ))?;
         let a = anchors[start].unwrap_or(0);
-        Some((a - len, format!("{lhs} = {}", end.code(&pass.adjoints[start].1)?)))
+        Some((
+            a - len,
+            format!("{lhs} = {}", end.code(&pass.adjoints[start].1)?),
+        ))
     } else {
         None
     };
@@ -531,7 +587,7 @@ struct Needed {
     lets: BTreeSet<LetId>,
 }
 
-fn needed(prog: &Program, roots: &[&Expr], span: Span) -> Result<Needed, ExportError> {
+fn needed(prog: &Program, roots: &[&Expr]) -> Result<Needed, ExportError> {
     let mut out = Needed {
         elements: BTreeMap::new(),
         lets: BTreeSet::new(),
@@ -577,7 +633,6 @@ fn needed(prog: &Program, roots: &[&Expr], span: Span) -> Result<Needed, ExportE
             }
         }
     }
-    let _ = span;
     Ok(out)
 }
 
@@ -638,7 +693,7 @@ fn plans(
         let p = prog_at(len);
         let roots = roots_at(&p, len);
         let refs: Vec<&Expr> = roots.iter().collect();
-        let n = needed(&p, &refs, span)?;
+        let n = needed(&p, &refs)?;
         lets.extend(n.lets.iter().copied());
         let mut plan = BTreeMap::new();
         for (s, (defined, given)) in &n.elements {
@@ -660,7 +715,10 @@ fn plans(
             let bad = |why: &str| {
                 error(
                     seq.span,
-                    format!("the NumPy export cannot write {}[t] as a loop: {why}", seq.name),
+                    format!(
+                        "the NumPy export cannot write {}[t] as a loop: {why}",
+                        seq.name
+                    ),
                     "this sequence",
                 )
             };
@@ -703,26 +761,6 @@ fn plans(
         match &reference {
             None => reference = Some(plan),
             Some(r) if *r == plan => {}
-            Some(_) if len <= 2 => {
-                // Short lengths may use fewer elements; the loop covers them
-                // when the reference's ranges are all that differ.
-                let r = reference.as_ref().unwrap();
-                for (s, pl) in &plan {
-                    let Some(rp) = r.get(s) else {
-                        return error(
-                            span,
-                            format!(
-                                "the forward pass uses {} only at some lengths",
-                                prog_at(3).seqs[*s].name
-                            ),
-                            "cannot write this as a loop",
-                        );
-                    };
-                    if rp.given_at != pl.given_at && !pl.given_at.is_subset(&rp.given_at) {
-                        return error(span, "the given elements differ between lengths", "here");
-                    }
-                }
-            }
             Some(_) => {
                 return error(
                     span,
@@ -737,7 +775,7 @@ fn plans(
 
 /// Lets in an order where each comes after those it uses.
 fn let_order(prog: &Program, lets: &BTreeSet<LetId>) -> Vec<LetId> {
-    fn visit(prog: &Program, l: LetId, lets: &BTreeSet<LetId>, seen: &mut Vec<bool>, out: &mut Vec<LetId>) {
+    fn visit(prog: &Program, l: LetId, seen: &mut Vec<bool>, out: &mut Vec<LetId>) {
         if seen[l] {
             return;
         }
@@ -749,7 +787,7 @@ fn let_order(prog: &Program, lets: &BTreeSet<LetId>) -> Vec<LetId> {
             }
         });
         for d in deps {
-            visit(prog, d, lets, seen, out);
+            visit(prog, d, seen, out);
         }
         if !prog.lets[l].is_function {
             out.push(l);
@@ -758,7 +796,7 @@ fn let_order(prog: &Program, lets: &BTreeSet<LetId>) -> Vec<LetId> {
     let mut seen = vec![false; prog.lets.len()];
     let mut out = Vec::new();
     for l in lets {
-        visit(prog, *l, lets, &mut seen, &mut out);
+        visit(prog, *l, &mut seen, &mut out);
     }
     out
 }
@@ -871,7 +909,11 @@ fn export_derive(
             }
             body.push("# forward pass".to_string());
             for l in let_order(prog, &lets) {
-                body.push(format!("{} = {}", names.lets[l], py.code(&prog.lets[l].body)?));
+                body.push(format!(
+                    "{} = {}",
+                    names.lets[l],
+                    py.code(&prog.lets[l].body)?
+                ));
             }
             if !matches!(f.op, Op::Let(_)) {
                 body.push(format!("{value_name} = {}", py.code(f)?));
@@ -882,11 +924,17 @@ fn export_derive(
             for l in derive::backward_order(&defs, &rs) {
                 match l {
                     PassLine::Adjoint(k) => {
-                        let AdjointName::Plain(n) = &adj[k] else { unreachable!() };
+                        let AdjointName::Plain(n) = &adj[k] else {
+                            unreachable!()
+                        };
                         body.push(format!("{n} = {}", py.code(&pass.adjoints[k].1)?));
                     }
                     PassLine::Result(i) => {
-                        body.push(format!("{} = {}", grad_names[i], py.code(&pass.results[i])?));
+                        body.push(format!(
+                            "{} = {}",
+                            grad_names[i],
+                            py.code(&pass.results[i])?
+                        ));
                     }
                 }
             }
@@ -917,13 +965,20 @@ fn export_derive(
                 passes.push((len, p, pass));
             }
             // Prefix adjoints keep their numbers δ1, δ2, … of the shown pass.
-            let max_adj = passes.iter().map(|(_, _, x)| x.adjoints.len()).max().unwrap_or(0);
+            let max_adj = passes
+                .iter()
+                .map(|(_, _, x)| x.adjoints.len())
+                .max()
+                .unwrap_or(0);
             let prefix_names: Vec<String> = (0..max_adj)
                 .map(|k| namer.fresh(&format!("delta{}", k + 1)))
                 .collect();
             let mut rolled = Vec::new();
             for (len, p, pass) in &passes {
-                rolled.push((*len, roll(&ctx, p, pass, *len as i64, &delta_dict, &prefix_names, span)?));
+                rolled.push((
+                    *len,
+                    roll(&ctx, p, pass, *len as i64, &delta_dict, &prefix_names, span)?,
+                ));
             }
             let reference = rolled[0].1.clone();
             for (len, r) in &rolled[1..] {
@@ -939,23 +994,27 @@ fn export_derive(
                 }
             }
             // Forward pass: lets before the loop, the loop, lets after it.
-            let roots_at = |p: &Program, len: u64| -> Vec<Expr> {
+            let roots_at = |_: &Program, len: u64| -> Vec<Expr> {
                 let (_, _, pass) = passes.iter().find(|(l, _, _)| *l == len).unwrap();
                 let mut r = vec![f_at(len)];
                 r.extend(pass.adjoints.iter().map(|(_, e)| e.clone()));
                 r.extend(pass.results.iter().cloned());
-                let _ = p;
                 r
             };
             let (plan, lets) = plans(&prog_at, &roots_at, &lengths, span)?;
             let mut memo = HashMap::new();
             let order = let_order(prog, &lets);
-            let (after, before): (Vec<LetId>, Vec<LetId>) =
-                order.into_iter().partition(|l| uses_seq(prog, *l, &mut memo));
+            let (after, before): (Vec<LetId>, Vec<LetId>) = order
+                .into_iter()
+                .partition(|l| uses_seq(prog, *l, &mut memo));
             let py = ctx.py(prog, &[], TimeMode::Literal);
             body.push("# forward pass".to_string());
             for l in &before {
-                body.push(format!("{} = {}", names.lets[*l], py.code(&prog.lets[*l].body)?));
+                body.push(format!(
+                    "{} = {}",
+                    names.lets[*l],
+                    py.code(&prog.lets[*l].body)?
+                ));
             }
             let tname = names.dims[tdim].clone();
             for (s, pl) in &plan {
@@ -968,7 +1027,12 @@ fn export_derive(
                             shape_note(prog, seq.shape),
                             match prog.dims[tdim].value {
                                 Some(v) => (v as i64 + hi).to_string(),
-                                None => Lin { sym: Some(tname.clone()), c: hi }.text().replace(' ', ""),
+                                None => Lin {
+                                    sym: Some(tname.clone()),
+                                    c: hi
+                                }
+                                .text()
+                                .replace(' ', ""),
                             }
                         ),
                         seq.shape,
@@ -979,7 +1043,11 @@ fn export_derive(
                     let pname = namer.fresh(&format!(
                         "{}{}",
                         seq.name,
-                        if *at < 0 { format!("_m{}", -at) } else { at.to_string() }
+                        if *at < 0 {
+                            format!("_m{}", -at)
+                        } else {
+                            at.to_string()
+                        }
                     ));
                     seq_params.push((
                         pname.clone(),
@@ -1006,13 +1074,20 @@ fn export_derive(
                     );
                 }
                 let lo_ref = defined.iter().map(|(_, lo, _, _)| *lo).max().unwrap();
-                let hi_ref = defined.iter().find(|(_, lo, _, _)| *lo == lo_ref).unwrap().2;
+                let hi_ref = defined
+                    .iter()
+                    .find(|(_, lo, _, _)| *lo == lo_ref)
+                    .unwrap()
+                    .2;
                 // Within one iteration each element comes after the ones it uses.
-                let shift: HashMap<SeqId, i64> =
-                    defined.iter().map(|(s, lo, _, _)| (*s, lo - lo_ref)).collect();
+                let shift: HashMap<SeqId, i64> = defined
+                    .iter()
+                    .map(|(s, lo, _, _)| (*s, lo - lo_ref))
+                    .collect();
                 let mut lines: BTreeMap<SeqId, (String, BTreeSet<SeqId>)> = BTreeMap::new();
                 for (s, _, _, piece) in &defined {
-                    let SeqPiece::Defined { local, body: b, .. } = &prog.seqs[*s].pieces[*piece] else {
+                    let SeqPiece::Defined { local, body: b, .. } = &prog.seqs[*s].pieces[*piece]
+                    else {
                         unreachable!("the plan names a defined piece")
                     };
                     let mut py = ctx.py(prog, &[], TimeMode::Literal);
@@ -1043,15 +1118,26 @@ fn export_derive(
                             "used here",
                         );
                     }
-                    let lhs = Lin { sym: Some(t_var.clone()), c: shift[s] }.text();
+                    let lhs = Lin {
+                        sym: Some(t_var.clone()),
+                        c: shift[s],
+                    }
+                    .text();
                     lines.insert(
                         *s,
-                        (format!("{}[{lhs}] = {}", names.seqs[*s], py.code(b)?), after_me),
+                        (
+                            format!("{}[{lhs}] = {}", names.seqs[*s], py.code(b)?),
+                            after_me,
+                        ),
                     );
                 }
                 body.push(format!(
                     "for {t_var} in range({lo_ref}, {}):",
-                    Lin { sym: Some(tname.clone()), c: hi_ref + 1 }.text()
+                    Lin {
+                        sym: Some(tname.clone()),
+                        c: hi_ref + 1
+                    }
+                    .text()
                 ));
                 let mut done: BTreeSet<SeqId> = BTreeSet::new();
                 while done.len() < lines.len() {
@@ -1069,14 +1155,22 @@ fn export_derive(
                         );
                     };
                     if lines[&s].1.contains(&s) {
-                        return error(prog.seqs[s].span, "this element is defined by itself", "here");
+                        return error(
+                            prog.seqs[s].span,
+                            "this element is defined by itself",
+                            "here",
+                        );
                     }
                     body.push(format!("    {}", lines[&s].0));
                     done.insert(s);
                 }
             }
             for l in &after {
-                body.push(format!("{} = {}", names.lets[*l], py.code(&prog.lets[*l].body)?));
+                body.push(format!(
+                    "{} = {}",
+                    names.lets[*l],
+                    py.code(&prog.lets[*l].body)?
+                ));
             }
             if !matches!(f.op, Op::Let(_)) {
                 body.push(format!("{value_name} = {}", py.code(f)?));
@@ -1091,10 +1185,15 @@ fn export_derive(
             for (g, init) in grad_names.iter().zip(&reference.init) {
                 body.push(format!("{g} = {init}"));
             }
-            if let (Some((rel, _)), Some((line, last, terms))) = (&reference.start, &reference.body) {
+            if let (Some((rel, _)), Some((line, last, terms))) = (&reference.start, &reference.body)
+            {
                 body.push(format!(
                     "for {t_var} in range({}, {}, -1):",
-                    Lin { sym: Some(tname.clone()), c: rel - 1 }.text(),
+                    Lin {
+                        sym: Some(tname.clone()),
+                        c: rel - 1
+                    }
+                    .text(),
                     last - 1
                 ));
                 body.push(format!("    {line}"));
@@ -1104,7 +1203,10 @@ fn export_derive(
                     }
                 }
             }
-            let (_, p3, pass3) = passes.into_iter().find(|(l, _, _)| *l == shown_len).unwrap();
+            let (_, p3, pass3) = passes
+                .into_iter()
+                .find(|(l, _, _)| *l == shown_len)
+                .unwrap();
             note = format!(
                 "\n\n    Shown unrolled for {} = {shown_len}; the code loops over t, with\n    {delta_dict}[t] the adjoint that the lines δ1, δ2, … unroll.",
                 prog.dims[tdim].name
@@ -1112,7 +1214,6 @@ fn export_derive(
             shown = (p3, pass3);
         }
     }
-    drop(ctx);
     // The derivation as `derive` prints it.
     let (sprog, pass) = &shown;
     let adj_names: Vec<String> = pass.adjoints.iter().map(|(n, _)| n.clone()).collect();
@@ -1122,7 +1223,9 @@ fn export_derive(
     let mut doc = Vec::new();
     for l in derive::backward_order(&defs, &rs) {
         match l {
-            PassLine::Adjoint(k) => doc.push(format!("{} = {}", adj_names[k], printer.print(defs[k]))),
+            PassLine::Adjoint(k) => {
+                doc.push(format!("{} = {}", adj_names[k], printer.print(defs[k])))
+            }
             PassLine::Result(i) => doc.push(format!(
                 "∂{of_name}/∂{} = {}",
                 var_name(&wrts[i]),
@@ -1157,7 +1260,10 @@ fn export_derive(
     for f in &uses.funs {
         let d = &prog.funs[*f];
         let (kind, prime) = match &d.kind {
-            FunKind::Elementwise => ("elementwise".to_string(), format!("derivative of {}", d.name)),
+            FunKind::Elementwise => (
+                "elementwise".to_string(),
+                format!("derivative of {}", d.name),
+            ),
             FunKind::Map { from, to } => (
                 format!("{} -> {}", shape_note(prog, *from), shape_note(prog, *to)),
                 format!("gradient of {}", d.name),
@@ -1189,7 +1295,11 @@ fn export_derive(
             } else {
                 return None;
             };
-            let base = if *is_list { format!("{n}[0]") } else { n.clone() };
+            let base = if *is_list {
+                format!("{n}[0]")
+            } else {
+                n.clone()
+            };
             Some(format!("{} = {base}.shape[{at}]", names.dims[*d]))
         });
         match src {
@@ -1230,6 +1340,9 @@ fn export_derive(
     for l in head.iter().chain(&body) {
         text.push_str(&format!("    {l}\n"));
     }
-    text.push_str(&format!("    return {value_name}, {{{}}}\n", returns.join(", ")));
+    text.push_str(&format!(
+        "    return {value_name}, {{{}}}\n",
+        returns.join(", ")
+    ));
     Ok((text, uses.helpers))
 }

@@ -277,9 +277,12 @@ impl Py<'_> {
                 digits += 1;
             }
             if d.is_one() && digits <= 12 {
-                let scaled = (a * BigRational::from_integer(num_traits::pow(num_bigint::BigInt::from(10), digits)))
-                    .to_integer()
-                    .to_string();
+                let scaled = (a * BigRational::from_integer(num_traits::pow(
+                    num_bigint::BigInt::from(10),
+                    digits,
+                )))
+                .to_integer()
+                .to_string();
                 let pad = format!("{scaled:0>width$}", width = digits + 1);
                 let (int, frac) = pad.split_at(pad.len() - digits);
                 let frac = frac.trim_end_matches('0');
@@ -335,7 +338,13 @@ impl Py<'_> {
     /// The Python operator a product prints as.
     fn product_kind(e: &Expr) -> Option<&'static str> {
         match e.op {
-            Op::Mul if e.shape.is_scalar() && !e.args[0].shape.is_scalar() && !e.args[1].shape.is_scalar() => None,
+            Op::Mul
+                if e.shape.is_scalar()
+                    && !e.args[0].shape.is_scalar()
+                    && !e.args[1].shape.is_scalar() =>
+            {
+                None
+            }
             Op::Mul if e.args[0].shape.is_scalar() || e.args[1].shape.is_scalar() => Some("*"),
             Op::Mul => Some("@"),
             Op::Scale | Op::Hadamard => Some("*"),
@@ -382,7 +391,11 @@ impl Py<'_> {
             let side = |i: usize, min: Prec| -> Result<String, ExportError> {
                 // `@` next to `*` or `/` is bracketed although Python would not need it.
                 let k = Self::product_kind(&e.args[i]);
-                if p == Prec::Product && k.is_some() && k != Some(op) && (op == "@" || k == Some("@")) {
+                if p == Prec::Product
+                    && k.is_some()
+                    && k != Some(op)
+                    && (op == "@" || k == Some("@"))
+                {
                     Ok(format!("({})", self.go(&e.args[i], depth + 1)?.0))
                 } else {
                     a(i, min)
@@ -429,7 +442,10 @@ impl Py<'_> {
                 let decl = &self.prog.lets[*l];
                 let params = decl.params.clone();
                 let body = relabel(&decl.body, &|n: &Expr| match n.op {
-                    Op::Local(p) => params.iter().position(|q| *q == p).map(|i| e.args[i].clone()),
+                    Op::Local(p) => params
+                        .iter()
+                        .position(|q| *q == p)
+                        .map(|i| e.args[i].clone()),
                     _ => None,
                 });
                 let (s, _) = self.go(&body, depth + 1)?;
@@ -478,8 +494,9 @@ impl Py<'_> {
             }
             Op::Scale => bin("*", Prec::Product),
             Op::Hadamard => {
+                // One boolean mask per product: mask * mask would stay boolean.
                 let side = |i: usize| -> Result<String, ExportError> {
-                    if Self::is_mask(&e.args[i]) {
+                    if Self::is_mask(&e.args[i]) && !(i == 1 && Self::is_mask(&e.args[0])) {
                         self.indicator(&e.args[i], true, depth + 1)
                     } else if Self::product_kind(&e.args[i]) == Some("@") {
                         Ok(format!("({})", self.go(&e.args[i], depth + 1)?.0))
@@ -573,7 +590,10 @@ impl Py<'_> {
                     && matches!(e.op, Op::FunPrime(_))
                     && !to.is_scalar()
                 {
-                    return fail(e, "the Jacobian of a vector-valued `fun` cannot be exported");
+                    return fail(
+                        e,
+                        "the Jacobian of a vector-valued `fun` cannot be exported",
+                    );
                 }
                 self.uses.borrow_mut().funs.insert(*f);
                 let name = if matches!(e.op, Op::Fun(_)) {
@@ -608,7 +628,10 @@ impl Py<'_> {
                 };
                 if matches!(e.op, Op::SumRange(_)) {
                     Ok((
-                        format!("sum(({body} for {t} in {range}), np.zeros({}))", self.size(e)),
+                        format!(
+                            "sum(({body} for {t} in {range}), np.zeros({}))",
+                            self.size(e)
+                        ),
                         Prec::Atom,
                     ))
                 } else {
