@@ -12,6 +12,7 @@ pub mod check;
 pub mod derive;
 pub mod diagnostics;
 pub mod eval;
+pub mod export;
 pub mod ir;
 pub mod render;
 pub mod represent;

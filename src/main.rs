@@ -62,6 +62,29 @@ enum Command {
         #[arg(long)]
         standalone: bool,
     },
+    /// Write a Python module that computes each `derive`'s forward value and
+    /// gradients.
+    ///
+    /// Exit code: 0 when written, 2 for unreadable or invalid input or a
+    /// derivation the target cannot express.
+    Export {
+        /// the `.grad` file (`-` reads standard input)
+        file: String,
+        /// the target language
+        #[arg(long, value_enum)]
+        to: TargetArg,
+        /// write the module here instead of to standard output
+        #[arg(long, short)]
+        output: Option<String>,
+        /// colour diagnostics: auto means only on a terminal
+        #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+        color: ColorArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TargetArg {
+    Numpy,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -201,6 +224,19 @@ fn write_err(text: &str) {
 }
 
 fn run(cli: Cli) -> ExitCode {
+    if let Command::Export {
+        file,
+        to: TargetArg::Numpy,
+        output,
+        color,
+    } = cli.command
+    {
+        return export(
+            &file,
+            output.as_deref(),
+            color.on(io::stderr().is_terminal()),
+        );
+    }
     let Command::Check {
         files,
         format,
@@ -211,7 +247,10 @@ fn run(cli: Cli) -> ExitCode {
         color,
         quiet,
         standalone,
-    } = cli.command;
+    } = cli.command
+    else {
+        unreachable!("export returned above")
+    };
     let format = match format {
         FormatArg::Text => Format::Text,
         FormatArg::Latex => Format::Latex,
@@ -360,5 +399,58 @@ fn unusable(name: &str, message: &str, out: &Out) -> Result<(), ClosedPipe> {
         write_out(&render::latex::file_not_checked(name, message))
     } else {
         Ok(())
+    }
+}
+
+/// `gradproof export FILE --to numpy`: the module on standard output or in
+/// `output`; problems on standard error with exit code 2.
+fn export(file: &str, output: Option<&str>, err_color: bool) -> ExitCode {
+    let (name, read) = if file == "-" {
+        let mut buf = Vec::new();
+        let r = io::stdin().lock().read_to_end(&mut buf);
+        (STDIN_NAME, r.map(|_| buf).map_err(|e| e.to_string()))
+    } else {
+        (file, std::fs::read(file).map_err(|e| e.to_string()))
+    };
+    let bytes = match read {
+        Ok(b) => b,
+        Err(e) => {
+            write_err(&format!("error: cannot read {name}: {e}\n"));
+            return ExitCode::from(2);
+        }
+    };
+    let report = |src: &str, diags: &[diagnostics::Diagnostic]| {
+        write_err(&diagnostics::render_with(
+            name,
+            src,
+            diags,
+            err_color,
+            MAX_SHOWN_ERRORS,
+        ));
+        ExitCode::from(2)
+    };
+    let (src, prog) = match gradproof::load(name, &bytes) {
+        Ok(x) => x,
+        Err(diags) => return report(&String::from_utf8_lossy(&bytes), &diags),
+    };
+    let module = match gradproof::export::numpy_module(&prog, &src, name) {
+        Ok(m) => m,
+        Err(errs) => {
+            let diags: Vec<_> = errs.into_iter().map(Into::into).collect();
+            return report(&src, &diags);
+        }
+    };
+    match output {
+        Some(path) => match std::fs::write(path, module) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                write_err(&format!("error: cannot write {path}: {e}\n"));
+                ExitCode::from(2)
+            }
+        },
+        None => match write_out(&module) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(ClosedPipe) => ExitCode::SUCCESS,
+        },
     }
 }
