@@ -8,7 +8,9 @@ pub mod expr;
 use crate::check::{DerivedResult, FileReport, Outcome, StepReport, Verdict};
 use crate::derive::PassLine;
 use crate::diagnostics::Diagnostic;
+use crate::eval::sample::round_sig;
 use crate::ir::{Activation, Claim, Expect, Expr, Op, Program, Relation, Step, WorkKind};
+use crate::plot::PlotReport;
 use crate::span::{Span, floor_char_boundary};
 use expr::{Printer, Style};
 use serde_json::{Value, json};
@@ -245,7 +247,7 @@ fn shown_when_quiet(o: &Outcome) -> bool {
         Outcome::Derive { results, .. } => results
             .iter()
             .any(|r| matches!(r.verdict, Verdict::Refuted | Verdict::Unknown)),
-        Outcome::Show { .. } | Outcome::Represent { .. } => false,
+        Outcome::Show { .. } | Outcome::Represent { .. } | Outcome::Plot(_) => false,
     }
 }
 
@@ -357,6 +359,7 @@ fn text(prog: &Program, report: &FileReport, view: View) -> String {
                     out.push_str(&format!("    {n}\n"));
                 }
             }
+            Outcome::Plot(p) => plot_text(&mut out, p),
         }
     }
     for e in &report.internal_errors {
@@ -471,6 +474,9 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                 if let Some(n) = network {
                     out.push_str(&format!("% {n}\n"));
                 }
+            }
+            Outcome::Plot(p) => {
+                out.push_str(&format!("% plot: {} ({})\n", p.path, p.detail()));
             }
         }
     }
@@ -642,10 +648,50 @@ fn json_value_with(prog: &Program, src: &str, report: &FileReport, quiet: bool) 
                 }
                 results.push(v);
             }
+            Outcome::Plot(p) => results.push(plot_json(w.line, p)),
         }
     }
     let summary = summary_json(&Summary::of(report), 0, &report.internal_errors);
     json!({"file": report.file, "results": results, "summary": summary})
+}
+
+/// A plot's path and detail, then each line's first and last value.
+fn plot_text(out: &mut String, p: &PlotReport) {
+    out.push_str(&format!("    plot: {}, {}\n", p.path, p.detail()));
+    for s in &p.series {
+        let at = |(t, v): (&u64, &Option<f64>)| {
+            v.map(|v| format!("{} at {} = {t}", round_sig(v, 4), p.over))
+        };
+        let defined: Vec<String> = p.lengths.iter().zip(&s.values).filter_map(at).collect();
+        let shown = match defined.as_slice() {
+            [] => "undefined at every length".to_string(),
+            [one] => one.clone(),
+            [first, .., last] => format!("{first} … {last}"),
+        };
+        out.push_str(&format!("    {}: {shown}\n", s.text));
+    }
+    if let Some(problem) = &p.problem {
+        out.push_str(&format!("    note: {problem}\n"));
+    }
+}
+
+/// A plot as a result of kind `plot`: where the picture is, and every value.
+fn plot_json(line: usize, p: &PlotReport) -> Value {
+    let series: Vec<Value> = p
+        .series
+        .iter()
+        .map(|s| json!({"expr": s.text, "values": s.values}))
+        .collect();
+    let sizes: serde_json::Map<String, Value> =
+        p.sizes.iter().map(|(n, v)| (n.clone(), json!(v))).collect();
+    let mut v = json!({"kind": "plot", "line": line, "path": p.path, "over": p.over,
+        "lengths": p.lengths, "series": series,
+        "scale": if p.log_scale { "log" } else { "linear" },
+        "sizes": sizes, "seed": p.seed, "point": p.draw, "detail": p.detail()});
+    if let Some(problem) = &p.problem {
+        v["problem"] = json!(problem);
+    }
+    v
 }
 
 /// The JSON object of a file that has input errors: one result of kind
