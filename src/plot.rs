@@ -7,9 +7,10 @@
 //! the length alone. Writing the file is the caller's business (the CLI).
 
 use crate::eval::{self, Instance, SampleOptions};
-use crate::ir::{Dim, DimId, Plot, Program};
+use crate::ir::{Dim, DimId, Expr, Op, Plot, Program, SeqPiece};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Values spanning more than this ratio (max/min, all positive) get a
@@ -50,6 +51,8 @@ pub struct PlotReport {
     pub log_scale: bool,
     /// The sizes of the other symbolic dimensions, the same for every length.
     pub sizes: Vec<(String, u64)>,
+    /// Those of `sizes` that the plotted expressions use (the detail names them).
+    pub used: Vec<String>,
     /// Which sample point (0, 1, …) of the seed was used.
     pub draw: u32,
     pub seed: u64,
@@ -62,7 +65,7 @@ pub struct PlotReport {
 }
 
 impl PlotReport {
-    /// `T = 1..30, log scale, at n = 2, p = 3 (seed 0, point 0)`.
+    /// `T = 1..30 at n = 2 (seed 0, point 0), log scale`.
     pub fn detail(&self) -> String {
         let (a, b) = (self.lengths[0], self.lengths[self.lengths.len() - 1]);
         let scale = if self.log_scale {
@@ -70,18 +73,19 @@ impl PlotReport {
         } else {
             "linear scale"
         };
-        let at = if self.sizes.is_empty() {
+        let sizes: Vec<String> = self
+            .sizes
+            .iter()
+            .filter(|(n, _)| self.used.contains(n))
+            .map(|(n, v)| format!("{n} = {v}"))
+            .collect();
+        let at = if sizes.is_empty() {
             String::new()
         } else {
-            let sizes: Vec<String> = self
-                .sizes
-                .iter()
-                .map(|(n, v)| format!("{n} = {v}"))
-                .collect();
             format!(" at {}", sizes.join(", "))
         };
         format!(
-            "{} = {a}..{b}, {scale}{at} (seed {}, point {})",
+            "{} = {a}..{b}{at} (seed {}, point {}), {scale}",
             self.over, self.seed, self.draw
         )
     }
@@ -140,6 +144,10 @@ pub fn run(prog: &Program, plot: &Plot, seed: u64, path: String) -> PlotReport {
             .iter()
             .map(|&(d, v)| (prog.dims[d].name.clone(), v))
             .collect(),
+        used: used_dims(prog, plot)
+            .into_iter()
+            .map(|d| prog.dims[d].name.clone())
+            .collect(),
         draw,
         seed,
         path,
@@ -168,6 +176,40 @@ fn other_sizes(prog: &Program, plot: &Plot, seed: u64) -> Vec<(DimId, u64)> {
             (d, v)
         })
         .collect()
+}
+
+/// The dimensions the plotted expressions use, as values or in shapes,
+/// through every definition they reach.
+fn used_dims(prog: &Program, plot: &Plot) -> BTreeSet<DimId> {
+    let mut dims = BTreeSet::new();
+    let mut lets = BTreeSet::new();
+    let mut seqs = BTreeSet::new();
+    let mut stack: Vec<&Expr> = plot.lines.iter().map(|l| &l.expr).collect();
+    while let Some(e) = stack.pop() {
+        for d in [e.shape.rows, e.shape.cols] {
+            if let Dim::Sym(d) = d {
+                dims.insert(d);
+            }
+        }
+        match &e.op {
+            Op::DimValue(Dim::Sym(d)) => {
+                dims.insert(*d);
+            }
+            Op::Let(l) | Op::CallLet(l) if lets.insert(*l) => stack.push(&prog.lets[*l].body),
+            Op::SeqAt(s) if seqs.insert(*s) => {
+                for p in &prog.seqs[*s].pieces {
+                    if let SeqPiece::Defined { body, guard, .. } = p {
+                        stack.push(body);
+                        stack.extend(guard.as_ref().map(|(_, g)| g));
+                    }
+                }
+            }
+            _ => {}
+        }
+        stack.extend(e.args.iter());
+    }
+    dims.remove(&plot.over);
+    dims
 }
 
 /// The sample point of `draw` with the plotted length set to `len`.
@@ -256,15 +298,41 @@ fn bounds(values: &[f64]) -> (f64, f64) {
         })
 }
 
-/// The y label: the expression when there is one, else the expressions
-/// when they are short, else a pointer to the legend.
+/// The y label: the expressions when they are short, else the first one
+/// and a pointer to the legend.
 fn y_label(report: &PlotReport) -> String {
     let texts: Vec<&str> = report.series.iter().map(|s| s.text.as_str()).collect();
     let joined = texts.join(", ");
     if texts.len() == 1 || joined.chars().count() <= 60 {
         joined
     } else {
-        "value (see the legend)".to_string()
+        format!("{}, …", texts[0])
+    }
+}
+
+/// A tick label: `250`, `0.5`, `1e5`, `2.5e-7`.
+fn tick(v: f64) -> String {
+    let s = crate::eval::sample::round_sig(v, 3);
+    match s.split_once('e') {
+        Some((mantissa, exp)) if mantissa.contains('.') => {
+            let m = mantissa.trim_end_matches('0').trim_end_matches('.');
+            format!("{m}e{exp}")
+        }
+        _ => s,
+    }
+}
+
+/// Where the legend covers the least: a rising first line leaves the upper
+/// left free, a falling one the upper right.
+fn legend_corner(report: &PlotReport) -> SeriesLabelPosition {
+    let defined: Vec<f64> = report
+        .series
+        .first()
+        .map(|s| s.values.iter().flatten().copied().collect())
+        .unwrap_or_default();
+    match (defined.first(), defined.last()) {
+        (Some(a), Some(b)) if b < a => SeriesLabelPosition::UpperRight,
+        _ => SeriesLabelPosition::UpperLeft,
     }
 }
 
@@ -322,7 +390,7 @@ where
     let scale = if report.log_scale { " (log scale)" } else { "" };
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            format!("against {} = {first}..{last}{scale}", report.over),
+            format!("{} = {first}..{last}{scale}", report.over),
             ("sans-serif", 20),
         )
         .margin(15)
@@ -334,7 +402,15 @@ where
         .configure_mesh()
         .x_desc(report.over.clone())
         .y_desc(y_label(report))
-        .x_label_formatter(&|x| format!("{x}"))
+        // Lengths are integers: no labels between them.
+        .x_label_formatter(&|x| {
+            if x.fract() == 0.0 {
+                format!("{x}")
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|y| tick(*y))
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(|e| e.to_string())?;
@@ -368,7 +444,7 @@ where
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(legend_corner(report))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font(("sans-serif", 14))

@@ -102,6 +102,8 @@ pub struct Summary {
     /// Derived results by verdict, in the order of [`VERDICTS`].
     pub derived: [usize; 4],
     pub internal_errors: usize,
+    /// `plot` statements drawn.
+    pub plots: usize,
 }
 
 /// Every verdict, in the order the summary counts them.
@@ -142,6 +144,7 @@ impl Summary {
                         s.derived[verdict_index(r.verdict)] += 1;
                     }
                 }
+                Outcome::Plot(_) => s.plots += 1,
                 _ => {}
             }
         }
@@ -155,15 +158,18 @@ impl Summary {
             *a += b;
         }
         self.internal_errors += other.internal_errors;
+        self.plots += other.plots;
     }
 
     /// `9/9 claims met their expectation; 6 derived results: 5 checked, 1 unknown`.
     pub fn line(&self) -> String {
-        let mut parts = vec![if self.claims == 0 && self.derived_total() > 0 {
-            "no claims".to_string()
-        } else {
-            format!("{}/{} claims met their expectation", self.met, self.claims)
-        }];
+        let mut parts = vec![
+            if self.claims == 0 && (self.derived_total() > 0 || self.plots > 0) {
+                "no claims".to_string()
+            } else {
+                format!("{}/{} claims met their expectation", self.met, self.claims)
+            },
+        ];
         if self.derived_total() > 0 {
             let counts: Vec<String> = VERDICTS
                 .iter()
@@ -176,6 +182,9 @@ impl Summary {
                 plural(self.derived_total(), "derived result", "derived results"),
                 counts.join(", ")
             ));
+        }
+        if self.plots > 0 {
+            parts.push(plural(self.plots, "plot", "plots"));
         }
         if self.internal_errors > 0 {
             parts.push(plural(
