@@ -485,7 +485,7 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                 }
             }
             Outcome::Plot(p) => {
-                out.push_str(&format!("% plot: {} ({})\n", p.path, p.detail()));
+                out.push_str(&format!("% plot: {}, {}\n", p.path, p.detail()));
             }
         }
     }
