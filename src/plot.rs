@@ -18,7 +18,7 @@ use std::path::Path;
 pub const LOG_RATIO: f64 = 100.0;
 /// Sample points tried before a plot settles for one where some value is
 /// undefined (the first point where every value is defined is used).
-const DRAWS: u32 = 8;
+const DRAWS: u32 = 4;
 /// Size of the picture in pixels.
 pub const WIDTH: u32 = 800;
 pub const HEIGHT: u32 = 500;
@@ -67,7 +67,8 @@ pub struct PlotReport {
 impl PlotReport {
     /// `T = 1..30 at n = 2 (seed 0, point 0), log scale`.
     pub fn detail(&self) -> String {
-        let (a, b) = (self.lengths[0], self.lengths[self.lengths.len() - 1]);
+        let a = self.lengths.first().copied().unwrap_or_default();
+        let b = self.lengths.last().copied().unwrap_or_default();
         let scale = if self.log_scale {
             "log scale"
         } else {
@@ -378,8 +379,8 @@ where
     Y: AsRangedCoord<Value = f64>,
     Y::CoordDescType: ValueFormatter<f64>,
 {
-    let first = report.lengths[0];
-    let last = report.lengths[report.lengths.len() - 1];
+    let first = report.lengths.first().copied().unwrap_or_default();
+    let last = report.lengths.last().copied().unwrap_or_default();
     let (x_lo, x_hi) = if first == last {
         (first as f64 - 1.0, last as f64 + 1.0)
     } else {

@@ -362,3 +362,35 @@ fn a_plot_that_cannot_be_written_is_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn standard_input_draws_stdin_pictures() {
+    let dir = temp_dir("stdin");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gradproof"))
+        .current_dir(root())
+        .args(["check", "--plot-dir", dir.to_str().unwrap(), "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"dim T\nvar s: scalar\n\nplot s T^2 over T in 2..6\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let path = dir.join("stdin-L4.svg");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!(
+            "    plot: {}, T = 2..6 (seed 0, point 0), ",
+            path.display()
+        )),
+        "{text}"
+    );
+    let (ink, first_line) = render(&std::fs::read_to_string(&path).unwrap(), None);
+    assert!(ink > 2_000 && first_line > 100, "{ink} {first_line}");
+}

@@ -3,13 +3,17 @@
 
 use super::*;
 use crate::ir::{Op, PlotLine, WorkKind};
-use num_traits::{One, ToPrimitive};
+use num_traits::{One, Signed, ToPrimitive};
 use std::collections::HashSet;
 
 /// Most lengths one plot evaluates (each one is a full evaluation).
 pub const MAX_PLOT_LENGTHS: u64 = 1000;
 /// Largest length a plot evaluates (a recurrence is evaluated step by step).
-pub const MAX_PLOT_LENGTH: u64 = 100_000;
+pub const MAX_PLOT_LENGTH: u64 = 10_000;
+/// Most time steps one plot evaluates in all (the sum of its lengths): every
+/// length is evaluated from the start, so this bounds its running time
+/// (some seconds).
+pub const MAX_PLOT_STEPS: u64 = 250_000;
 
 impl<'a> Resolver<'a> {
     pub(super) fn plot_stmt(
@@ -68,6 +72,17 @@ impl<'a> Resolver<'a> {
             );
             return None;
         }
+        if b > MAX_PLOT_LENGTH {
+            self.err(
+                range,
+                format!(
+                    "a plot evaluates lengths up to {MAX_PLOT_LENGTH}, not {}",
+                    self.short(to.span)
+                ),
+                "too long",
+            );
+            return None;
+        }
         if b - a + 1 > MAX_PLOT_LENGTHS {
             self.err(
                 range,
@@ -76,6 +91,17 @@ impl<'a> Resolver<'a> {
                     b - a + 1
                 ),
                 "too many lengths",
+            );
+            return None;
+        }
+        let steps = (a..=b).sum::<u64>();
+        if steps > MAX_PLOT_STEPS {
+            self.err(
+                range,
+                format!(
+                    "the lengths `{a}..{b}` add up to {steps} time steps; a plot evaluates at most {MAX_PLOT_STEPS} (draw a shorter range)"
+                ),
+                "too long to evaluate",
             );
             return None;
         }
@@ -129,19 +155,14 @@ impl<'a> Resolver<'a> {
     /// One end of a plot's range: a positive integer literal.
     fn plot_end(&mut self, e: &ast::Expr) -> Option<u64> {
         let value = match &e.node {
-            ast::ExprKind::Num(r) if r.denom().is_one() => r.numer().to_u64().filter(|v| *v >= 1),
+            // A positive integer too large for u64 is simply too long.
+            ast::ExprKind::Num(r) if r.denom().is_one() && r.numer().is_positive() => {
+                Some(r.numer().to_u64().unwrap_or(u64::MAX))
+            }
             _ => None,
         };
         match value {
-            Some(v) if v <= MAX_PLOT_LENGTH => Some(v),
-            Some(_) => {
-                self.err(
-                    e.span,
-                    format!("a plot evaluates lengths up to {MAX_PLOT_LENGTH}"),
-                    "too long",
-                );
-                None
-            }
+            Some(v) => Some(v),
             None => {
                 let t = self.short(e.span);
                 self.err(
