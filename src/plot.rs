@@ -354,7 +354,7 @@ pub fn svg(report: &PlotReport) -> String {
     let drawn = if report.log_scale {
         // A little room above and below, by a factor.
         lo /= 1.5;
-        hi *= 1.5;
+        hi = (hi * 1.5).min(f64::MAX);
         draw(report, (lo..hi).log_scale(), &mut out)
     } else {
         let pad = if hi > lo {
@@ -362,8 +362,13 @@ pub fn svg(report: &PlotReport) -> String {
         } else {
             lo.abs().max(1.0) * 0.5
         };
-        lo -= pad;
-        hi += pad;
+        // The axis needs a finite width: near the ends of float64 it is
+        // cut to ±f64::MAX / 4 (lines beyond that leave the picture).
+        lo = (lo - pad).max(-f64::MAX / 4.0);
+        hi = (hi + pad).min(f64::MAX / 4.0);
+        if lo >= hi {
+            (lo, hi) = (-f64::MAX / 4.0, f64::MAX / 4.0);
+        }
         draw(report, lo..hi, &mut out)
     };
     match drawn {

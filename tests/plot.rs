@@ -143,8 +143,7 @@ fn point(prog: &Program, plot: &Plot, result: &Value, seed: u64, len: u64) -> In
 #[test]
 fn rnn_regimes_are_drawn_with_the_evaluators_values() {
     let file = "examples/rnn_bptt.grad";
-    let (src, prog) = gradproof::load(file, &std::fs::read(root().join(file)).unwrap()).unwrap();
-    let _ = src;
+    let (_, prog) = gradproof::load(file, &std::fs::read(root().join(file)).unwrap()).unwrap();
     let pngs = std::env::var_os("GRADPROOF_PLOT_PNG").map(PathBuf::from);
     for seed in [0u64, 1, 7] {
         let dir = temp_dir(&format!("rnn-{seed}"));
