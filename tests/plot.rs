@@ -393,3 +393,32 @@ fn standard_input_draws_stdin_pictures() {
     let (ink, first_line) = render(&std::fs::read_to_string(&path).unwrap(), None);
     assert!(ink > 2_000 && first_line > 100, "{ink} {first_line}");
 }
+
+#[test]
+fn the_schema_describes_plot_results() {
+    let path = root().join("tests/results.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let dir = temp_dir("schema");
+    let (_, good) = check_json(&[
+        "--plot-dir",
+        dir.to_str().unwrap(),
+        "tests/inputs/plot_undefined.grad",
+    ]);
+    assert!(validator.is_valid(&good), "{good}");
+    assert_eq!(good["results"][0]["series"][0]["values"][0], Value::Null);
+    type Mutation = fn(&mut Value);
+    let mutations: [(&str, Mutation); 4] = [
+        ("path not an SVG", |r| r["path"] = "plot.png".into()),
+        ("no values", |r| {
+            r["series"][0].as_object_mut().unwrap().remove("values");
+        }),
+        ("length 0", |r| r["lengths"][0] = 0.into()),
+        ("unknown scale", |r| r["scale"] = "symlog".into()),
+    ];
+    for (what, mutate) in mutations {
+        let mut bad = good.clone();
+        mutate(&mut bad["results"][0]);
+        assert!(!validator.is_valid(&bad), "{what} passed the schema");
+    }
+}
