@@ -45,6 +45,8 @@ pub struct Options {
     pub unroll: u64,
     pub explain: bool,
     pub budget: Budget,
+    /// where `plot` statements' pictures go (empty: the current directory)
+    pub plot_dir: std::path::PathBuf,
 }
 
 impl Default for Options {
@@ -55,6 +57,7 @@ impl Default for Options {
             unroll: 6,
             explain: false,
             budget: Budget::default(),
+            plot_dir: std::path::PathBuf::new(),
         }
     }
 }
@@ -107,6 +110,8 @@ pub enum Outcome {
         detail: String,
         network: Option<String>,
     },
+    /// A `plot`: its values and picture (written by the caller to its path).
+    Plot(crate::plot::PlotReport),
 }
 
 #[derive(Clone, Debug)]
@@ -164,6 +169,10 @@ pub fn check_program(file: &str, src: &str, prog: &Program, opts: &Options) -> F
                     var,
                     activation,
                 } => checker.represent(target, *var, *activation),
+                WorkKind::Plot(p) => {
+                    let path = crate::plot::path_for(&opts.plot_dir, file, w.line);
+                    Outcome::Plot(crate::plot::run(prog, p, opts.seed, path))
+                }
             };
             WorkReport {
                 line: w.line,

@@ -430,6 +430,26 @@ pub enum WorkKind {
         var: Option<VarId>,
         activation: Activation,
     },
+    Plot(Plot),
+}
+
+/// One line of a `plot`: a scalar expression and its source text.
+#[derive(Clone, Debug)]
+pub struct PlotLine {
+    pub expr: Expr,
+    /// As written: `norm(grad(loss, h[0]))`.
+    pub text: String,
+}
+
+/// `plot A, B over T in a..b`: each expression evaluated at every length
+/// `T = a..=b` (both ends included, 1 <= a <= b).
+#[derive(Clone, Debug)]
+pub struct Plot {
+    pub lines: Vec<PlotLine>,
+    /// The symbolic length plotted against.
+    pub over: DimId,
+    pub from: u64,
+    pub to: u64,
 }
 
 /// A statement that produces a result, in source order.

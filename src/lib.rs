@@ -5,7 +5,8 @@
 //! text ─[`syntax`]→ AST ─[`resolve`]→ typed [`ir::Program`] ─[`derive`]→
 //! derivative expressions ─[`simplify`] (egg)→ lecture-form results
 //! ─[`eval`] (f64 | exact)→ numbers ─[`check`]→ verdicts ─[`render`]→ text | LaTeX | JSON.
-//! [`represent`] answers Question 1 with an exact 1-D procedure, and
+//! [`represent`] answers Question 1 with an exact 1-D procedure, [`plot`]
+//! evaluates an expression over a range of lengths and draws it as SVG, and
 //! [`diagnostics`] turns every stage's error into a source report.
 
 pub mod check;
@@ -14,6 +15,7 @@ pub mod diagnostics;
 pub mod eval;
 pub mod export;
 pub mod ir;
+pub mod plot;
 pub mod render;
 pub mod represent;
 pub mod resolve;

@@ -61,6 +61,10 @@ enum Command {
         /// per file, \end{document}) that pdflatex compiles
         #[arg(long)]
         standalone: bool,
+        /// folder for the SVG pictures of `plot` statements, named
+        /// FILE-LLINE.svg (default: the current directory)
+        #[arg(long, value_name = "DIR")]
+        plot_dir: Option<String>,
     },
     /// Write a Python module that computes each `derive`'s forward value and
     /// gradients.
@@ -247,6 +251,7 @@ fn run(cli: Cli) -> ExitCode {
         color,
         quiet,
         standalone,
+        plot_dir,
     } = cli.command
     else {
         unreachable!("export returned above")
@@ -265,6 +270,7 @@ fn run(cli: Cli) -> ExitCode {
         samples,
         unroll,
         explain,
+        plot_dir: plot_dir.map(Into::into).unwrap_or_default(),
         ..Options::default()
     };
     let out = Out {
@@ -371,6 +377,7 @@ fn check_one(
         }
         Ok((src, prog)) => {
             let report = check::check_program(name, &src, &prog, opts);
+            let plots_written = write_plots(&report);
             let mut text = render::render_with(&prog, &src, &report, out.format, out.view);
             if out.standalone {
                 text.insert_str(0, &render::latex::file_heading(name));
@@ -379,7 +386,9 @@ fn check_one(
             for e in &report.internal_errors {
                 write_err(&format!("internal error: {e}\n"));
             }
-            let status = if report.any_unmet() {
+            let status = if !plots_written {
+                Status::Invalid
+            } else if report.any_unmet() {
                 Status::Unmet
             } else {
                 Status::Met
@@ -387,6 +396,30 @@ fn check_one(
             (status, Some(Summary::of(&report)), written)
         }
     }
+}
+
+/// Writes the picture of every `plot` to its path (creating the folder);
+/// false when one could not be written, which is said on standard error.
+fn write_plots(report: &check::FileReport) -> bool {
+    let mut ok = true;
+    for w in &report.items {
+        let check::Outcome::Plot(p) = &w.outcome else {
+            continue;
+        };
+        let path = Path::new(&p.path);
+        let made = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
+            _ => Ok(()),
+        };
+        if let Err(e) = made.and_then(|()| std::fs::write(path, &p.svg)) {
+            write_err(&format!(
+                "error: {}:{}: cannot write the plot {}: {e}\n",
+                report.file, w.line, p.path
+            ));
+            ok = false;
+        }
+    }
+    ok
 }
 
 /// An input that could not be read: a line on standard error, and in JSON

@@ -18,6 +18,18 @@ fn bin() -> Command {
     c
 }
 
+/// `check` writes the pictures of `plot` statements into a temporary
+/// folder of this test run, never into the working tree.
+fn with_plot_dir(args: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    if v.first().is_some_and(|a| a == "check") {
+        let dir = std::env::temp_dir().join(format!("gradproof-cli-{}-plots", std::process::id()));
+        v.insert(1, "--plot-dir".into());
+        v.insert(2, dir.to_string_lossy().into_owned());
+    }
+    v
+}
+
 fn finish(out: std::process::Output) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),
@@ -27,13 +39,13 @@ fn finish(out: std::process::Output) -> (i32, String, String) {
 }
 
 fn gradproof(args: &[&str]) -> (i32, String, String) {
-    finish(bin().args(args).output().unwrap())
+    finish(bin().args(with_plot_dir(args)).output().unwrap())
 }
 
 /// Runs with `input` on standard input.
 fn gradproof_stdin(args: &[&str], input: &str) -> (i32, String, String) {
     let mut child = bin()
-        .args(args)
+        .args(with_plot_dir(args))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -569,7 +581,7 @@ fn text_that_is_not_grad_is_refused_after_five_errors() {
 /// as `gradproof check … | head -0` does.
 fn with_closed_stdout(args: &[&str]) -> (i32, String) {
     let mut child = bin()
-        .args(args)
+        .args(with_plot_dir(args))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -96,6 +96,19 @@ fn pastes(name: &str, src: &str) -> Vec<Paste> {
                 {
                     let v: String = v.chars().take_while(char::is_ascii_digit).collect();
                     base = fix_dim(&base, dim, &v);
+                    // A plot runs over a symbolic length: with the length
+                    // fixed it is an input error, and it prints no result.
+                    base = base
+                        .lines()
+                        .map(|l| {
+                            if l.trim_start().starts_with("plot ") {
+                                format!("# {l}")
+                            } else {
+                                l.to_string()
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n");
                 }
                 let mut add = String::new();
                 for (n, e) in adjoints {

@@ -9,7 +9,9 @@ pub mod latex;
 use crate::check::{DerivedResult, FileReport, Outcome, StepReport, Verdict};
 use crate::derive::PassLine;
 use crate::diagnostics::Diagnostic;
+use crate::eval::sample::round_sig;
 use crate::ir::{Activation, Claim, Expect, Expr, Op, Program, Relation, Step, WorkKind};
+use crate::plot::PlotReport;
 use crate::span::{Span, floor_char_boundary};
 use expr::{Printer, Style};
 use serde_json::{Value, json};
@@ -101,6 +103,8 @@ pub struct Summary {
     /// Derived results by verdict, in the order of [`VERDICTS`].
     pub derived: [usize; 4],
     pub internal_errors: usize,
+    /// `plot` statements drawn.
+    pub plots: usize,
 }
 
 /// Every verdict, in the order the summary counts them.
@@ -141,6 +145,7 @@ impl Summary {
                         s.derived[verdict_index(r.verdict)] += 1;
                     }
                 }
+                Outcome::Plot(_) => s.plots += 1,
                 _ => {}
             }
         }
@@ -154,15 +159,18 @@ impl Summary {
             *a += b;
         }
         self.internal_errors += other.internal_errors;
+        self.plots += other.plots;
     }
 
     /// `9/9 claims met their expectation; 6 derived results: 5 checked, 1 unknown`.
     pub fn line(&self) -> String {
-        let mut parts = vec![if self.claims == 0 && self.derived_total() > 0 {
-            "no claims".to_string()
-        } else {
-            format!("{}/{} claims met their expectation", self.met, self.claims)
-        }];
+        let mut parts = vec![
+            if self.claims == 0 && (self.derived_total() > 0 || self.plots > 0) {
+                "no claims".to_string()
+            } else {
+                format!("{}/{} claims met their expectation", self.met, self.claims)
+            },
+        ];
         if self.derived_total() > 0 {
             let counts: Vec<String> = VERDICTS
                 .iter()
@@ -175,6 +183,9 @@ impl Summary {
                 plural(self.derived_total(), "derived result", "derived results"),
                 counts.join(", ")
             ));
+        }
+        if self.plots > 0 {
+            parts.push(plural(self.plots, "plot", "plots"));
         }
         if self.internal_errors > 0 {
             parts.push(plural(
@@ -246,7 +257,7 @@ fn shown_when_quiet(o: &Outcome) -> bool {
         Outcome::Derive { results, .. } => results
             .iter()
             .any(|r| matches!(r.verdict, Verdict::Refuted | Verdict::Unknown)),
-        Outcome::Show { .. } | Outcome::Represent { .. } => false,
+        Outcome::Show { .. } | Outcome::Represent { .. } | Outcome::Plot(_) => false,
     }
 }
 
@@ -358,6 +369,7 @@ fn text(prog: &Program, report: &FileReport, view: View) -> String {
                     out.push_str(&format!("    {n}\n"));
                 }
             }
+            Outcome::Plot(p) => plot_text(&mut out, p),
         }
     }
     for e in &report.internal_errors {
@@ -552,6 +564,9 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                     out.push_str(&format!("\\\\\n{}\n", latex::prose(n, &names)));
                 }
             }
+            Outcome::Plot(p) => {
+                out.push_str(&format!("% plot: {}, {}\n", p.path, p.detail()));
+            }
         }
         out.push('\n');
     }
@@ -723,10 +738,50 @@ fn json_value_with(prog: &Program, src: &str, report: &FileReport, quiet: bool) 
                 }
                 results.push(v);
             }
+            Outcome::Plot(p) => results.push(plot_json(w.line, p)),
         }
     }
     let summary = summary_json(&Summary::of(report), 0, &report.internal_errors);
     json!({"file": report.file, "results": results, "summary": summary})
+}
+
+/// A plot's path and detail, then each line's first and last value.
+fn plot_text(out: &mut String, p: &PlotReport) {
+    out.push_str(&format!("    plot: {}, {}\n", p.path, p.detail()));
+    for s in &p.series {
+        let at = |(t, v): (&u64, &Option<f64>)| {
+            v.map(|v| format!("{} at {} = {t}", round_sig(v, 4), p.over))
+        };
+        let defined: Vec<String> = p.lengths.iter().zip(&s.values).filter_map(at).collect();
+        let shown = match defined.as_slice() {
+            [] => "undefined at every length".to_string(),
+            [one] => one.clone(),
+            [first, .., last] => format!("{first} … {last}"),
+        };
+        out.push_str(&format!("    {}: {shown}\n", s.text));
+    }
+    if let Some(problem) = &p.problem {
+        out.push_str(&format!("    note: {problem}\n"));
+    }
+}
+
+/// A plot as a result of kind `plot`: where the picture is, and every value.
+fn plot_json(line: usize, p: &PlotReport) -> Value {
+    let series: Vec<Value> = p
+        .series
+        .iter()
+        .map(|s| json!({"expr": s.text, "values": s.values}))
+        .collect();
+    let sizes: serde_json::Map<String, Value> =
+        p.sizes.iter().map(|(n, v)| (n.clone(), json!(v))).collect();
+    let mut v = json!({"kind": "plot", "line": line, "path": p.path, "over": p.over,
+        "lengths": p.lengths, "series": series,
+        "scale": if p.log_scale { "log" } else { "linear" },
+        "sizes": sizes, "seed": p.seed, "point": p.draw, "detail": p.detail()});
+    if let Some(problem) = &p.problem {
+        v["problem"] = json!(problem);
+    }
+    v
 }
 
 /// The JSON object of a file that has input errors: one result of kind

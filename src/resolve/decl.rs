@@ -591,6 +591,12 @@ impl<'a> Resolver<'a> {
             ast::StmtKind::Represent { target, activation } => {
                 self.represent_stmt(target, activation)
             }
+            ast::StmtKind::Plot {
+                exprs,
+                over,
+                from,
+                to,
+            } => self.plot_stmt(exprs, over, from, to),
             _ => return,
         };
         if let Some(kind) = kind {

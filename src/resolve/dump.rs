@@ -193,6 +193,18 @@ impl Dumper<'_> {
                     )
                     .ok();
                 }
+                WorkKind::Plot(plot) => {
+                    let over = &p.dims[plot.over].name;
+                    writeln!(
+                        out,
+                        "{}: plot over {over} in {}..{}",
+                        w.line, plot.from, plot.to
+                    )
+                    .ok();
+                    for l in &plot.lines {
+                        writeln!(out, "  {} = {}", l.text, self.top(&l.expr)).ok();
+                    }
+                }
             }
         }
         out

@@ -12,8 +12,10 @@ mod cycles;
 mod decl;
 mod dump;
 mod expr;
+mod plot;
 
 pub use dump::dump;
+pub use plot::{MAX_PLOT_LENGTH, MAX_PLOT_LENGTHS, MAX_PLOT_STEPS};
 
 use crate::ir::{self, Dim, LocalId, Program, SeqId, SeqPiece, Shape};
 use crate::span::{LineIndex, Span};

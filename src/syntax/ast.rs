@@ -55,6 +55,13 @@ pub enum StmtKind {
     Claim(Claim),
     /// `represent TARGET with step`
     Represent { target: Expr, activation: Ident },
+    /// `plot EXPR over T in a..b`, or `plot A, B over T in a..b` (one line each).
+    Plot {
+        exprs: Vec<Expr>,
+        over: Ident,
+        from: Expr,
+        to: Expr,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -83,6 +83,7 @@ pub(super) fn statement(
         Rule::show_stmt => StmtKind::Show(l.expr(one(inner))?),
         Rule::claim_stmt => l.claim_stmt(inner, span)?,
         Rule::represent_stmt => l.represent_stmt(inner)?,
+        Rule::plot_stmt => l.plot_stmt(inner)?,
         other => unreachable!("not a statement rule: {other:?}"),
     };
     Ok(Stmt { kind, span })
@@ -569,6 +570,29 @@ impl Lower<'_> {
         })
     }
 
+    fn plot_stmt(&self, inner: Vec<Pair<'_, Rule>>) -> Res<StmtKind> {
+        let mut exprs = Vec::new();
+        let mut over = None;
+        let mut ends = Vec::new();
+        for p in inner {
+            match p.as_rule() {
+                Rule::expr if over.is_none() => exprs.push(self.expr(p)?),
+                Rule::expr => ends.push(self.expr(p)?),
+                Rule::ident => over = Some(self.ident(&p)),
+                _ => {}
+            }
+        }
+        let over = over.expect("the grammar requires a length after `over`");
+        let to = ends.pop().expect("the grammar requires a range");
+        let from = ends.pop().expect("the grammar requires a range");
+        Ok(StmtKind::Plot {
+            exprs,
+            over,
+            from,
+            to,
+        })
+    }
+
     // ------------------------------------------------------------ expressions
 
     fn expr(&self, p: Pair<'_, Rule>) -> Res<Expr> {
@@ -1006,6 +1030,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::let_index => "`[`",
         Rule::kw_wrt => "`wrt`",
         Rule::kw_with => "`with`",
+        Rule::kw_over => "`over`",
         Rule::kw_expect | Rule::expect => "`expect refuted`",
         Rule::kw_refuted => "`refuted`",
         Rule::kw_for | Rule::guard => "`for`",
@@ -1144,7 +1169,7 @@ pub(super) fn pest_error(e: &pest::error::Error<Rule>, text: &str, off: usize) -
             ),
             format!("expected {what}"),
         )
-    } else if ["wrt", "with", "refuted", "for", "in", "downto"].contains(&found.as_str()) {
+    } else if ["wrt", "with", "refuted", "for", "in", "downto", "over"].contains(&found.as_str()) {
         SyntaxError::new(
             span,
             format!("unexpected keyword `{found}`: expected {what} (keywords cannot be names)"),

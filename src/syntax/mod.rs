@@ -85,7 +85,7 @@ pub fn parse(src: &str) -> Result<ast::File, Vec<SyntaxError>> {
 }
 
 /// The words that start a statement, in the order the docs list them.
-const STATEMENT_KEYWORDS: [&str; 10] = [
+const STATEMENT_KEYWORDS: [&str; 11] = [
     "dim",
     "var",
     "assume",
@@ -96,6 +96,7 @@ const STATEMENT_KEYWORDS: [&str; 10] = [
     "show",
     "claim",
     "represent",
+    "plot",
 ];
 
 /// One logical statement: a byte range of the file, continuation lines and
@@ -303,6 +304,7 @@ fn parse_chunk<'s>(
         "show" => Rule::show_stmt,
         "claim" => Rule::claim_stmt,
         "represent" => Rule::represent_stmt,
+        "plot" => Rule::plot_stmt,
         _ => return Err(not_a_statement(text, chunk.start)),
     };
     let span = Span::new(chunk.start, chunk.end);
@@ -334,7 +336,7 @@ fn not_a_statement(text: &str, offset: usize) -> SyntaxError {
         format!(
             "`{}` does not start a statement: a statement begins with {}{hint}",
             lower::clip(&shown),
-            "dim, var, assume, let, fun, idx, derive, show, claim or represent"
+            "dim, var, assume, let, fun, idx, derive, show, claim, represent or plot"
         ),
         "expected a statement keyword",
     )
@@ -498,6 +500,7 @@ mod tests {
                 StmtKind::Show(_) => "show",
                 StmtKind::Claim(_) => "claim",
                 StmtKind::Represent { .. } => "represent",
+                StmtKind::Plot { .. } => "plot",
             })
             .collect::<Vec<_>>()
             .join(" ")
