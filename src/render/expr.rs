@@ -95,6 +95,15 @@ impl<'a> Printer<'a> {
         )
     }
 
+    /// `base` (an atom) with a transpose after it.
+    fn transposed(&self, base: String) -> String {
+        match self.style {
+            Style::Latex => format!("{base}^\\top"),
+            Style::Ascii => format!("{base}^T"),
+            Style::Text => format!("{base}ᵀ"),
+        }
+    }
+
     fn dim(&self, d: Dim) -> String {
         self.name(&self.prog.dim_name(d))
     }
@@ -133,11 +142,25 @@ impl<'a> Printer<'a> {
                 }
             }
             Op::Ones => {
-                let n = self.dim(e.shape.rows);
-                if latex {
-                    (format!("\\mathbf{{1}}_{{{n}}}"), Prec::Atom)
+                // `ones(n)` is a column: a row of ones is its transpose, and
+                // any other matrix of ones the outer product of two columns.
+                let column = |d: Dim| {
+                    let n = self.dim(d);
+                    if latex {
+                        format!("\\mathbf{{1}}_{{{n}}}")
+                    } else {
+                        format!("ones({n})")
+                    }
+                };
+                let (rows, cols) = (e.shape.rows, e.shape.cols);
+                let one = Dim::Const(1);
+                if cols == one {
+                    (column(rows), Prec::Atom)
+                } else if rows == one {
+                    (self.transposed(column(cols)), Prec::Postfix)
                 } else {
-                    (format!("ones({n})"), Prec::Atom)
+                    let s = format!("{} {}", column(rows), self.transposed(column(cols)));
+                    (s, Prec::Product)
                 }
             }
             Op::Zeros => {

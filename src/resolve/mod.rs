@@ -16,7 +16,7 @@ mod expr;
 pub use dump::dump;
 
 use crate::ir::{self, Dim, LocalId, Program, SeqId, SeqPiece, Shape};
-use crate::span::Span;
+use crate::span::{LineIndex, Span};
 use crate::syntax::ast;
 use std::collections::HashMap;
 
@@ -186,6 +186,8 @@ struct Ctx {
 
 struct Resolver<'a> {
     src: &'a str,
+    /// Line starts of `src`, for the line of every statement.
+    lines: LineIndex,
     file: &'a ast::File,
     prog: Program,
     names: HashMap<String, (Sym, Span)>,
@@ -207,6 +209,7 @@ impl<'a> Resolver<'a> {
     fn new(file: &'a ast::File, src: &'a str) -> Self {
         Resolver {
             src,
+            lines: LineIndex::new(src),
             file,
             prog: Program::default(),
             names: HashMap::new(),
@@ -340,7 +343,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn line(&self, span: Span) -> usize {
-        span.line_col(self.src).0
+        self.lines.line(self.src, span.start)
     }
 
     fn shape_name(&self, s: Shape) -> String {

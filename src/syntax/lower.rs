@@ -14,6 +14,7 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Zero};
 use pest::iterators::Pair;
+use std::collections::HashSet;
 
 /// At most this many operators (prefix, infix, postfix, juxtaposition) in
 /// one flat expression, i.e. between two brackets.
@@ -25,9 +26,45 @@ type Res<T> = Result<T, SyntaxError>;
 /// An expression and the depth of its tree (a leaf has depth 1).
 type Deep = (Expr, u32);
 
-/// Lowers one statement pair (`*_stmt`) whose text starts at byte `off`.
-pub(super) fn statement(pair: Pair<'_, Rule>, off: usize, span: Span) -> Res<Stmt> {
-    let l = Lower { off };
+/// Built-in functions of LANGUAGE.md beyond the reserved names `resolve`
+/// implements: their names followed by `(` are calls too.
+const LANGUAGE_FUNCTIONS: &[&str] = &[
+    "softplus",
+    "log_sigmoid",
+    "silu",
+    "gelu",
+    "erf",
+    "leaky_relu",
+    "elu",
+    "log_softmax",
+    "mean",
+    "softmax_rows",
+    "logsumexp_rows",
+];
+
+/// The name of the function a statement declares (`let f(…) = …`, `fun g: …`).
+pub(super) fn declared_function<'i>(pair: &Pair<'i, Rule>) -> Option<&'i str> {
+    let rule = pair.as_rule();
+    let mut inner = pair.clone().into_inner().skip(1);
+    let name = inner.next().filter(|p| p.as_rule() == Rule::ident)?;
+    match rule {
+        Rule::fun_stmt => Some(name.as_str()),
+        Rule::let_stmt if inner.next().is_some_and(|p| p.as_rule() == Rule::params) => {
+            Some(name.as_str())
+        }
+        _ => None,
+    }
+}
+
+/// Lowers one statement pair (`*_stmt`) whose text starts at byte `off`;
+/// `functions` holds the names of the file's `let` functions and `fun`s.
+pub(super) fn statement(
+    pair: Pair<'_, Rule>,
+    off: usize,
+    span: Span,
+    functions: &HashSet<&str>,
+) -> Res<Stmt> {
+    let l = Lower { off, functions };
     let rule = pair.as_rule();
     // Drop SOI/EOI and the keyword; every rule below sees only its parts.
     let inner: Vec<Pair<'_, Rule>> = pair
@@ -66,9 +103,11 @@ pub(crate) fn clip(s: &str) -> String {
     }
 }
 
-struct Lower {
+struct Lower<'f> {
     /// Byte offset of the statement in the file.
     off: usize,
+    /// The file's `let` functions and `fun`s.
+    functions: &'f HashSet<&'f str>,
 }
 
 /// One element of an expression's flat operator sequence.
@@ -89,6 +128,8 @@ enum Infix {
 enum Postfix {
     Transpose,
     InvTranspose,
+    /// `⁻¹`, the same as `^-1`.
+    Inverse,
 }
 
 // Binding powers, lowest first. Postfix transposes bind looser than `^` so
@@ -141,6 +182,19 @@ impl Pratt {
                     self.items.next();
                     lhs = match kind {
                         Postfix::Transpose => transpose(lhs, span)?,
+                        Postfix::Inverse => {
+                            let minus_one = Spanned::new(num(-1), span);
+                            let pow_span = lhs.0.span.join(span);
+                            build(
+                                ExprKind::Pow {
+                                    base: Box::new(lhs.0),
+                                    exp: Box::new(minus_one),
+                                    elementwise: false,
+                                },
+                                pow_span,
+                                lhs.1,
+                            )?
+                        }
                         Postfix::InvTranspose => {
                             let minus_one = Spanned::new(num(-1), span);
                             let pow_span = lhs.0.span.join(span);
@@ -233,7 +287,7 @@ fn cmp_op(s: &str) -> CmpOp {
     }
 }
 
-impl Lower {
+impl Lower<'_> {
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
         Span::new(self.off + s.start(), self.off + s.end())
@@ -526,10 +580,19 @@ impl Lower {
         let whole = self.span(&p);
         let mut items = Vec::new();
         let mut operators = 0usize;
+        let mut pending: Vec<Item> = Vec::new();
         for q in p.into_inner() {
             let span = self.span(&q);
             let item = match q.as_rule() {
-                Rule::operand => Item::Operand(self.operand(q)?),
+                Rule::operand => match self.product_call(&q)? {
+                    // `v (a - b)^T`: the name, a juxtaposition, the bracket.
+                    Some((head, tail)) => {
+                        pending.push(Item::Operand(head));
+                        pending.push(Item::Infix(Infix::Bin(BinOp::Mul)));
+                        Item::Operand(tail)
+                    }
+                    None => Item::Operand(self.operand(q)?),
+                },
                 Rule::neg => Item::Neg(span),
                 Rule::add => Item::Infix(Infix::Bin(BinOp::Add)),
                 Rule::sub => Item::Infix(Infix::Bin(BinOp::Sub)),
@@ -542,22 +605,28 @@ impl Lower {
                 Rule::transpose_t | Rule::prime | Rule::sup_t => {
                     Item::Postfix(Postfix::Transpose, span)
                 }
-                Rule::inv_transpose_t => Item::Postfix(Postfix::InvTranspose, span),
+                Rule::inv_transpose_t | Rule::sup_inv_t => {
+                    Item::Postfix(Postfix::InvTranspose, span)
+                }
+                Rule::sup_inv => Item::Postfix(Postfix::Inverse, span),
                 other => unreachable!("unexpected rule in an expression: {other:?}"),
             };
-            if !matches!(item, Item::Operand(_)) {
-                operators += 1;
-                if operators > MAX_OPERATORS {
-                    return Err(SyntaxError::new(
-                        whole,
-                        format!(
-                            "expression has more than {MAX_OPERATORS} operators; split it into named parts with `let`"
-                        ),
-                        "too many operators",
-                    ));
+            pending.push(item);
+            for item in pending.drain(..) {
+                if !matches!(item, Item::Operand(_)) {
+                    operators += 1;
+                    if operators > MAX_OPERATORS {
+                        return Err(SyntaxError::new(
+                            whole,
+                            format!(
+                                "expression has more than {MAX_OPERATORS} operators; split it into named parts with `let`"
+                            ),
+                            "too many operators",
+                        ));
+                    }
                 }
+                items.push(item);
             }
-            items.push(item);
         }
         let mut pratt = Pratt {
             items: items.into_iter().peekable(),
@@ -568,7 +637,78 @@ impl Lower {
     /// `operand`: an atom and its index brackets.
     fn operand(&self, p: Pair<'_, Rule>) -> Res<Deep> {
         let mut it = p.into_inner();
-        let mut base = self.atom(it.next().expect("atom"))?;
+        let base = self.atom(it.next().expect("atom"))?;
+        self.indexed(base, it)
+    }
+
+    /// Whether `name(` is a call: built-in, `let` function or `fun`.
+    fn is_function(&self, name: &str) -> bool {
+        crate::resolve::RESERVED.contains(&name)
+            || LANGUAGE_FUNCTIONS.contains(&name)
+            || self.functions.contains(name)
+    }
+
+    /// An operand the grammar read as a call `B (A)` (or `A'(x)`) whose name
+    /// is not a function: a juxtaposed product, split into the name and the
+    /// bracket so that postfix operators after it bind to the bracket alone
+    /// (`B (A)^T` is `B Aᵀ`). `W(x)` without a space and calls with several
+    /// arguments stay calls, for `resolve` to reject.
+    fn product_call(&self, operand: &Pair<'_, Rule>) -> Res<Option<(Deep, Deep)>> {
+        let mut parts = operand.clone().into_inner();
+        let atom = parts.next().expect("atom");
+        let Some(call) = atom
+            .into_inner()
+            .next()
+            .filter(|q| q.as_rule() == Rule::call)
+        else {
+            return Ok(None);
+        };
+        let call_span = self.span(&call);
+        let call_start = call.as_span().start();
+        let text = call.as_str();
+        let mut inner = call.into_inner();
+        let name = inner.next().expect("function name");
+        if self.is_function(name.as_str()) {
+            return Ok(None);
+        }
+        let mut prime = None;
+        let mut args = None;
+        for q in inner {
+            match q.as_rule() {
+                Rule::prime => prime = Some(self.span(&q)),
+                Rule::call_args => args = Some(q),
+                _ => {}
+            }
+        }
+        let spaced = text[name.as_str().len()..].starts_with(|c: char| c.is_whitespace());
+        let Some(args) = args else {
+            return Ok(None);
+        };
+        let exprs: Vec<Pair<'_, Rule>> = args.clone().into_inner().collect();
+        let [arg] = exprs.as_slice() else {
+            return Ok(None);
+        };
+        if arg.as_rule() != Rule::expr || !(spaced || prime.is_some()) {
+            return Ok(None);
+        }
+        // The bracket starts at the last `(` before the argument.
+        let args_at = args.as_span().start() - call_start;
+        let open = text[..args_at].rfind('(').unwrap_or(args_at);
+        let paren_span = Span::new(call_span.start + open, call_span.end);
+        let mut head: Deep = (
+            Spanned::new(ExprKind::Name(name.as_str().to_string()), self.span(&name)),
+            1,
+        );
+        if let Some(p) = prime {
+            head = transpose(head, p)?;
+        }
+        let (e, d) = self.deep_expr(arg.clone())?;
+        let tail = self.indexed((Spanned::new(e.node, paren_span), d), parts)?;
+        Ok(Some((head, tail)))
+    }
+
+    /// `base` followed by the index brackets `it`.
+    fn indexed<'i>(&self, mut base: Deep, it: impl Iterator<Item = Pair<'i, Rule>>) -> Res<Deep> {
         for index in it {
             let span = base.0.span.join(self.span(&index));
             let (indices, depth) = self.expr_list(index.into_inner())?;
@@ -846,6 +986,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::inv_transpose_t
         | Rule::prime
         | Rule::sup_t
+        | Rule::sup_inv_t
+        | Rule::sup_inv
         | Rule::index => "an operator",
         Rule::type_expr | Rule::ty_scalar | Rule::ty_vec | Rule::ty_mat => {
             "a type (`scalar`, `vec[n]` or `mat[m, n]`)"
