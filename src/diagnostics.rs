@@ -5,7 +5,7 @@
 use crate::resolve::ResolveError;
 use crate::span::Span;
 use crate::syntax::SyntaxError;
-use ariadne::{CharSet, Config, IndexType, Label, Report, ReportKind, Source};
+use ariadne::{CharSet, Color, Config, IndexType, Label, Report, ReportKind, Source};
 
 /// One error of any stage, ready to print.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,20 +44,43 @@ impl From<ResolveError> for Diagnostic {
 /// that do not fall on character boundaries (e.g. an invalid UTF-8 byte in
 /// a lossily decoded text) are widened to the enclosing characters.
 pub fn render(file_name: &str, src: &str, diags: &[Diagnostic]) -> String {
+    render_with(file_name, src, diags, false, usize::MAX)
+}
+
+/// More input errors than this in one file, and it is probably not a
+/// `.grad` file at all: the command line shows this many and stops.
+pub const MAX_SHOWN_ERRORS: usize = 5;
+
+/// Like [`render`], with ANSI colour when `color` is set, and at most
+/// `limit` reports: past that, one line
+/// `FILE: stopped after N errors; is this a .grad file?`.
+pub fn render_with(
+    file_name: &str,
+    src: &str,
+    diags: &[Diagnostic],
+    color: bool,
+    limit: usize,
+) -> String {
+    let long_lines = src.split('\n').any(|l| l.len() > MAX_SHOWN_LINE);
     let mut out = String::new();
-    for d in diags {
-        if src.split('\n').any(|l| l.len() > MAX_SHOWN_LINE) {
-            out.push_str(&render_excerpt(file_name, src, d));
+    for d in diags.iter().take(limit) {
+        if long_lines {
+            out.push_str(&render_excerpt(file_name, src, d, color));
         } else {
-            out.push_str(&render_one(file_name, src, d));
+            out.push_str(&render_one(file_name, src, d, color));
         }
+    }
+    if diags.len() > limit {
+        out.push_str(&format!(
+            "{file_name}: stopped after {limit} errors; is this a .grad file?\n"
+        ));
     }
     out
 }
 
-fn render_one(file_name: &str, src: &str, d: &Diagnostic) -> String {
+fn render_one(file_name: &str, src: &str, d: &Diagnostic, color: bool) -> String {
     let config = Config::default()
-        .with_color(false)
+        .with_color(color)
         .with_index_type(IndexType::Byte)
         .with_char_set(CharSet::Ascii);
     let span = widen(src, d.span);
@@ -65,12 +88,19 @@ fn render_one(file_name: &str, src: &str, d: &Diagnostic) -> String {
     if !d.label.is_empty() {
         label = label.with_message(&d.label);
     }
+    if color {
+        label = label.with_color(Color::Red);
+    }
     let mut report = Report::build(ReportKind::Error, (file_name, span))
         .with_config(config)
         .with_message(&d.message)
         .with_label(label);
     for (s, note) in &d.notes {
-        report = report.with_label(Label::new((file_name, widen(src, *s))).with_message(note));
+        let mut label = Label::new((file_name, widen(src, *s))).with_message(note);
+        if color {
+            label = label.with_color(Color::Blue);
+        }
+        report = report.with_label(label);
     }
     let mut buf = Vec::new();
     if report
@@ -82,9 +112,10 @@ fn render_one(file_name: &str, src: &str, d: &Diagnostic) -> String {
         buf = format!("Error: {}\n", d.message).into_bytes();
     }
     // Compiler style `error:` (ariadne's custom kinds ignore the colour
-    // setting, so the built-in kind is renamed instead).
+    // setting, so the built-in kind is renamed instead; with colour it
+    // follows an escape sequence).
     let text = String::from_utf8_lossy(&buf);
-    format!("error{}", text.strip_prefix("Error").unwrap_or(&text))
+    text.replacen("Error:", "error:", 1)
 }
 
 /// Source lines longer than this are shown as a window around the error.
@@ -94,7 +125,7 @@ const MAX_SHOWN_LINE: usize = 200;
 /// statement): each long line is cut to a window around the offending text
 /// so the report stays readable, and the location in the header is the one
 /// in the real file.
-fn render_excerpt(file_name: &str, src: &str, d: &Diagnostic) -> String {
+fn render_excerpt(file_name: &str, src: &str, d: &Diagnostic, color: bool) -> String {
     // (start, end) of a kept window in `src`, and where it begins in the excerpt.
     let mut windows: Vec<(usize, usize, usize)> = Vec::new();
     let mut text = String::new();
@@ -145,7 +176,7 @@ fn render_excerpt(file_name: &str, src: &str, d: &Diagnostic) -> String {
             .map(|(s, n)| (span_of(*s), n.clone()))
             .collect(),
     };
-    let report = render_one(file_name, &text, &shown);
+    let report = render_one(file_name, &text, &shown, color);
     let (sl, sc) = shown.span.line_col(&text);
     let (rl, rc) = d.span.line_col(src);
     report.replacen(

@@ -33,7 +33,10 @@ fn run(path: &Path, display: &str, format: Format) -> (String, bool) {
         ),
     };
     let report = check::check_program(display, &src, &prog, &Options::default());
-    (render::render(&prog, &report, format), report.any_unmet())
+    (
+        render::render(&prog, &src, &report, format),
+        report.any_unmet(),
+    )
 }
 
 fn grad_files(dir: &Path) -> Vec<PathBuf> {

@@ -1,12 +1,15 @@
 //! Rendering of a file's verdicts: Unicode text for people, LaTeX ready to
-//! paste, JSON for tools (the fields LANGUAGE.md fixes). Expressions are
-//! printed by [`expr::Printer`] in the matching style.
+//! paste, JSON Lines for tools (the fields LANGUAGE.md fixes, one compact
+//! object per file, with a `summary`; `tests/results.schema.json` is its
+//! schema). Expressions are printed by [`expr::Printer`] in the matching style.
 
 pub mod expr;
 
-use crate::check::{DerivedResult, FileReport, Outcome, StepReport};
+use crate::check::{DerivedResult, FileReport, Outcome, StepReport, Verdict};
 use crate::derive::PassLine;
-use crate::ir::{Activation, Expect, Expr, Op, Program};
+use crate::diagnostics::Diagnostic;
+use crate::ir::{Activation, Claim, Expect, Expr, Op, Program, Relation, Step, WorkKind};
+use crate::span::{Span, floor_char_boundary};
 use expr::{Printer, Style};
 use serde_json::{Value, json};
 
@@ -57,23 +60,173 @@ fn activation_word(a: Activation) -> &'static str {
     }
 }
 
-pub fn render(prog: &Program, report: &FileReport, format: Format) -> String {
+/// How a rendering is shown: `quiet` keeps only what did not meet its
+/// expectation (and the summary), `color` paints verdict words (text only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct View {
+    pub quiet: bool,
+    pub color: bool,
+}
+
+/// One file's verdicts in `format`; `src` is the file's text (claims quote it).
+pub fn render(prog: &Program, src: &str, report: &FileReport, format: Format) -> String {
+    render_with(prog, src, report, format, View::default())
+}
+
+pub fn render_with(
+    prog: &Program,
+    src: &str,
+    report: &FileReport,
+    format: Format,
+    view: View,
+) -> String {
     match format {
-        Format::Text => text(prog, report),
+        Format::Text => text(prog, report, view),
         Format::Latex => latex(prog, report),
-        Format::Json => {
-            serde_json::to_string_pretty(&json_value(prog, report)).unwrap_or_default() + "\n"
-        }
+        Format::Json => json_line(&json_value_with(prog, src, report, view.quiet)),
     }
 }
 
-fn steps_text(out: &mut String, steps: &[StepReport], explain: bool) {
+/// One JSON Lines record: the compact object and a newline.
+pub fn json_line(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default() + "\n"
+}
+
+/// The counts behind a file's last line (and the total over files).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub claims: usize,
+    pub met: usize,
+    /// Derived results by verdict, in the order of [`VERDICTS`].
+    pub derived: [usize; 4],
+    pub internal_errors: usize,
+}
+
+/// Every verdict, in the order the summary counts them.
+pub const VERDICTS: [Verdict; 4] = [
+    Verdict::Proved,
+    Verdict::Checked,
+    Verdict::Refuted,
+    Verdict::Unknown,
+];
+
+fn verdict_index(v: Verdict) -> usize {
+    match v {
+        Verdict::Proved => 0,
+        Verdict::Checked => 1,
+        Verdict::Refuted => 2,
+        Verdict::Unknown => 3,
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl Summary {
+    pub fn of(report: &FileReport) -> Summary {
+        let mut s = Summary {
+            internal_errors: report.internal_errors.len(),
+            ..Summary::default()
+        };
+        for w in &report.items {
+            match &w.outcome {
+                Outcome::Claim { met, .. } => {
+                    s.claims += 1;
+                    s.met += usize::from(*met);
+                }
+                Outcome::Derive { results, .. } => {
+                    for r in results {
+                        s.derived[verdict_index(r.verdict)] += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        s
+    }
+
+    pub fn add(&mut self, other: &Summary) {
+        self.claims += other.claims;
+        self.met += other.met;
+        for (a, b) in self.derived.iter_mut().zip(other.derived) {
+            *a += b;
+        }
+        self.internal_errors += other.internal_errors;
+    }
+
+    /// `9/9 claims met their expectation; 6 derived results: 5 checked, 1 unknown`.
+    pub fn line(&self) -> String {
+        let mut parts = vec![if self.claims == 0 && self.derived_total() > 0 {
+            "no claims".to_string()
+        } else {
+            format!("{}/{} claims met their expectation", self.met, self.claims)
+        }];
+        if self.derived_total() > 0 {
+            let counts: Vec<String> = VERDICTS
+                .iter()
+                .zip(self.derived)
+                .filter(|(_, n)| *n > 0)
+                .map(|(v, n)| format!("{n} {}", v.word()))
+                .collect();
+            parts.push(format!(
+                "{}: {}",
+                plural(self.derived_total(), "derived result", "derived results"),
+                counts.join(", ")
+            ));
+        }
+        if self.internal_errors > 0 {
+            parts.push(plural(
+                self.internal_errors,
+                "internal error",
+                "internal errors",
+            ));
+        }
+        parts.join("; ")
+    }
+
+    pub fn derived_total(&self) -> usize {
+        self.derived.iter().sum()
+    }
+}
+
+/// Terminal colours of verdict words.
+#[derive(Clone, Copy)]
+enum Tone {
+    Good,
+    Bad,
+    Unsure,
+}
+
+fn paint(word: &str, tone: Tone, view: View) -> String {
+    if !view.color {
+        return word.to_string();
+    }
+    let code = match tone {
+        Tone::Good => "32",
+        Tone::Bad => "31",
+        Tone::Unsure => "33",
+    };
+    format!("\x1b[{code}m{word}\x1b[0m")
+}
+
+/// A verdict word in the colour of what it says.
+fn verdict_word(v: Verdict, view: View) -> String {
+    let tone = match v {
+        Verdict::Proved | Verdict::Checked => Tone::Good,
+        Verdict::Refuted => Tone::Bad,
+        Verdict::Unknown => Tone::Unsure,
+    };
+    paint(v.word(), tone, view)
+}
+
+fn steps_text(out: &mut String, steps: &[StepReport], explain: bool, view: View) {
     for (i, s) in steps.iter().enumerate() {
         out.push_str(&format!(
             "    step {} (line {}): {}: {}\n",
             i + 1,
             s.line,
-            s.verdict.word(),
+            verdict_word(s.verdict, view),
             s.detail
         ));
         if explain {
@@ -84,12 +237,33 @@ fn steps_text(out: &mut String, steps: &[StepReport], explain: bool) {
     }
 }
 
-fn text(prog: &Program, report: &FileReport) -> String {
-    let mut out = format!("{}\n", report.file);
+/// Whether `--quiet` shows an item: a claim that missed its expectation,
+/// or a derive with a result that is neither proved nor checked.
+fn shown_when_quiet(o: &Outcome) -> bool {
+    match o {
+        Outcome::Claim { met, .. } => !met,
+        Outcome::Derive { results, .. } => results
+            .iter()
+            .any(|r| matches!(r.verdict, Verdict::Refuted | Verdict::Unknown)),
+        Outcome::Show { .. } | Outcome::Represent { .. } => false,
+    }
+}
+
+fn text(prog: &Program, report: &FileReport, view: View) -> String {
     let explain = report.explain;
-    let (mut claims, mut met) = (0, 0);
+    let mut out = String::new();
+    if !view.quiet {
+        out.push_str(&format!("{}\n", report.file));
+    }
     for w in &report.items {
-        out.push_str(&format!("{}: {}\n", w.line, w.source));
+        if view.quiet && !shown_when_quiet(&w.outcome) {
+            continue;
+        }
+        if view.quiet {
+            out.push_str(&format!("{}:{}: {}\n", report.file, w.line, w.source));
+        } else {
+            out.push_str(&format!("{}: {}\n", w.line, w.source));
+        }
         match &w.outcome {
             Outcome::Derive {
                 adjoints,
@@ -110,14 +284,18 @@ fn text(prog: &Program, report: &FileReport) -> String {
                     .all(|w| w[0].verdict == w[1].verdict && w[0].detail == w[1].detail);
                 if same {
                     if let Some(r) = results.first() {
-                        out.push_str(&format!("    {}: {}\n", r.verdict.word(), r.detail));
+                        out.push_str(&format!(
+                            "    {}: {}\n",
+                            verdict_word(r.verdict, view),
+                            r.detail
+                        ));
                     }
                 } else {
                     for r in results {
                         out.push_str(&format!(
                             "    {}: {}: {}\n",
                             heading(&p, &r.node),
-                            r.verdict.word(),
+                            verdict_word(r.verdict, view),
                             r.detail
                         ));
                     }
@@ -135,7 +313,7 @@ fn text(prog: &Program, report: &FileReport) -> String {
                 out.push_str(&format!(
                     "    = {}\n    {}: {detail}\n",
                     p.print(result),
-                    verdict.word()
+                    verdict_word(*verdict, view)
                 ));
             }
             Outcome::Claim {
@@ -146,21 +324,19 @@ fn text(prog: &Program, report: &FileReport) -> String {
                 steps,
                 ..
             } => {
-                claims += 1;
-                if *ok {
-                    met += 1;
-                }
                 let tail = match (expect, ok) {
                     (Expect::Refuted, true) => " (as expected)",
                     (Expect::Refuted, false) => " (expected refuted)",
                     (Expect::Holds, false) => " (expected to hold)",
                     _ => "",
                 };
+                let tone = if *ok { Tone::Good } else { Tone::Bad };
+                let word = paint(&format!("{}{tail}", verdict.word()), tone, view);
                 if steps.len() > 1 {
-                    steps_text(&mut out, steps, explain);
-                    out.push_str(&format!("    {}{tail}: {detail}\n", verdict.word()));
+                    steps_text(&mut out, steps, explain, view);
+                    out.push_str(&format!("    {word}: {detail}\n"));
                 } else {
-                    out.push_str(&format!("    {}{tail}: {detail}\n", verdict.word()));
+                    out.push_str(&format!("    {word}: {detail}\n"));
                     if explain {
                         for s in steps {
                             for e in &s.explanation {
@@ -184,9 +360,18 @@ fn text(prog: &Program, report: &FileReport) -> String {
         }
     }
     for e in &report.internal_errors {
-        out.push_str(&format!("internal error: {e}\n"));
+        if view.quiet {
+            out.push_str(&format!("{}: internal error: {e}\n", report.file));
+        } else {
+            out.push_str(&format!("internal error: {e}\n"));
+        }
     }
-    out.push_str(&format!("{met}/{claims} claims met their expectation\n"));
+    let line = Summary::of(report).line();
+    if view.quiet {
+        out.push_str(&format!("{}: {line}\n", report.file));
+    } else {
+        out.push_str(&format!("{line}\n"));
+    }
     out
 }
 
@@ -292,17 +477,104 @@ fn latex(prog: &Program, report: &FileReport) -> String {
     out
 }
 
-fn step_json(s: &StepReport, explain: bool) -> Value {
-    let mut v = json!({"line": s.line, "verdict": s.verdict.word(), "detail": s.detail});
+/// The source text of `span`: comments dropped, lines trimmed and joined by
+/// one space (a chain's steps sit on lines of their own).
+fn source_text(src: &str, span: Span) -> String {
+    let start = floor_char_boundary(src, span.start.min(src.len()));
+    let end = floor_char_boundary(src, span.end.clamp(start, src.len()));
+    src[start..end]
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn relation_word(r: Relation) -> &'static str {
+    match r {
+        Relation::Eq => "=",
+        Relation::Cmp(op) => op.symbol(),
+    }
+}
+
+fn step_json(s: &StepReport, quoted: Option<(&str, &Expr, &Step)>, explain: bool) -> Value {
+    let mut v = json!({"line": s.line});
+    if let Some((src, prev, step)) = quoted {
+        v["text"] = json!(source_text(src, prev.span.join(step.span)));
+        v["lhs"] = json!(source_text(src, prev.span));
+        v["relation"] = json!(relation_word(step.relation));
+        v["rhs"] = json!(source_text(src, step.rhs.span));
+    }
+    v["verdict"] = json!(s.verdict.word());
+    v["detail"] = json!(s.detail);
     if explain {
         v["explanation"] = json!(s.explanation);
     }
     v
 }
 
-pub fn json_value(prog: &Program, report: &FileReport) -> Value {
+/// The claim statement of `prog` that starts on `line`.
+fn claim_at(prog: &Program, line: usize) -> Option<&Claim> {
+    prog.work.iter().find_map(|x| match &x.kind {
+        WorkKind::Claim(c) if x.line == line => Some(c),
+        _ => None,
+    })
+}
+
+/// A claim's `text`, `lhs` and `rhs` as written (the whole chain's ends),
+/// into `v`; and its steps, each with its own text.
+fn claim_json(
+    v: &mut Value,
+    src: &str,
+    claim: Option<&Claim>,
+    steps: &[StepReport],
+    explain: bool,
+) -> Vec<Value> {
+    let quoted = claim.filter(|c| c.steps.len() == steps.len() && !c.steps.is_empty());
+    if let Some(c) = quoted {
+        let last = &c.steps[c.steps.len() - 1];
+        v["text"] = json!(source_text(src, c.first.span.join(last.span)));
+        v["lhs"] = json!(source_text(src, c.first.span));
+        v["rhs"] = json!(source_text(src, last.rhs.span));
+    }
+    let mut prev = quoted.map(|c| &c.first);
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let step = quoted.map(|c| &c.steps[i]);
+            let q = match (prev, step) {
+                (Some(p), Some(st)) => Some((src, p, st)),
+                _ => None,
+            };
+            prev = step.map(|st| &st.rhs);
+            step_json(s, q, explain)
+        })
+        .collect()
+}
+
+/// The per-file `summary` object: claim counts, derived results by
+/// verdict, input errors, and the internal errors themselves.
+fn summary_json(s: &Summary, input_errors: usize, internal: &[String]) -> Value {
+    let mut derived = json!({"total": s.derived_total()});
+    for (v, n) in VERDICTS.iter().zip(s.derived) {
+        derived[v.word()] = json!(n);
+    }
+    json!({"met": s.met, "total": s.claims, "derived": derived,
+        "errors": input_errors, "internal_errors": internal})
+}
+
+/// One file's results as the JSON object LANGUAGE.md fixes, with a `summary`.
+pub fn json_value(prog: &Program, src: &str, report: &FileReport) -> Value {
+    json_value_with(prog, src, report, false)
+}
+
+fn json_value_with(prog: &Program, src: &str, report: &FileReport, quiet: bool) -> Value {
     let mut results = Vec::new();
     for w in &report.items {
+        if quiet && !shown_when_quiet(&w.outcome) {
+            continue;
+        }
         match &w.outcome {
             Outcome::Derive {
                 adjoints,
@@ -311,14 +583,17 @@ pub fn json_value(prog: &Program, report: &FileReport) -> Value {
             } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Ascii).with_adjoints(&names);
-                let adj: Vec<Value> = adjoints
-                    .iter()
-                    .map(|(n, e)| json!({"name": p.name(n), "value": p.print(e)}))
-                    .collect();
+                if !adjoints.is_empty() {
+                    let adj: Vec<Value> = adjoints
+                        .iter()
+                        .map(|(n, e)| json!({"name": p.name(n), "value": p.print(e)}))
+                        .collect();
+                    results.push(json!({"kind": "adjoints", "line": w.line, "adjoints": adj}));
+                }
                 for r in rs {
                     let mut v = json!({
                         "kind": "derive", "line": w.line, "of": r.of, "result": p.print(&r.result),
-                        "verdict": r.verdict.word(), "detail": r.detail, "adjoints": adj,
+                        "verdict": r.verdict.word(), "detail": r.detail,
                     });
                     if let Some(n) = note {
                         v["note"] = json!(n);
@@ -345,11 +620,14 @@ pub fn json_value(prog: &Program, report: &FileReport) -> Value {
                 detail,
                 steps,
             } => {
-                let steps: Vec<Value> =
-                    steps.iter().map(|s| step_json(s, report.explain)).collect();
-                results.push(json!({"kind": "claim", "line": w.line, "name": name,
-                    "expect": expect_word(*expect), "verdict": verdict.word(), "met": met,
-                    "detail": detail, "steps": steps}));
+                let mut v = json!({"kind": "claim", "line": w.line, "name": name});
+                let steps = claim_json(&mut v, src, claim_at(prog, w.line), steps, report.explain);
+                v["expect"] = json!(expect_word(*expect));
+                v["verdict"] = json!(verdict.word());
+                v["met"] = json!(met);
+                v["detail"] = json!(detail);
+                v["steps"] = json!(steps);
+                results.push(v);
             }
             Outcome::Represent {
                 activation,
@@ -366,9 +644,103 @@ pub fn json_value(prog: &Program, report: &FileReport) -> Value {
             }
         }
     }
-    let mut v = json!({"file": report.file, "results": results});
-    if !report.internal_errors.is_empty() {
-        v["internal_errors"] = json!(report.internal_errors);
+    let summary = summary_json(&Summary::of(report), 0, &report.internal_errors);
+    json!({"file": report.file, "results": results, "summary": summary})
+}
+
+/// The JSON object of a file that has input errors: one result of kind
+/// `error` per diagnostic (at most `limit` of them; the summary counts all).
+/// `src` is the text the diagnostics' spans index into.
+pub fn error_file_json(file: &str, src: &str, diags: &[Diagnostic], limit: usize) -> Value {
+    let results: Vec<Value> = diags
+        .iter()
+        .take(limit)
+        .map(|d| {
+            let (line, col) = d.span.line_col(src);
+            let mut v = json!({"kind": "error", "line": line, "col": col, "message": d.message});
+            if !d.label.is_empty() {
+                v["label"] = json!(d.label);
+            }
+            v
+        })
+        .collect();
+    let summary = summary_json(&Summary::default(), diags.len(), &[]);
+    json!({"file": file, "results": results, "summary": summary})
+}
+
+/// The JSON object of an input that could not be read at all: one `error`
+/// result without a position.
+pub fn unreadable_json(file: &str, message: &str) -> Value {
+    let summary = summary_json(&Summary::default(), 1, &[]);
+    json!({"file": file,
+        "results": [{"kind": "error", "line": null, "col": null, "message": message}],
+        "summary": summary})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{Options, check_program};
+
+    /// A file whose every claim is met but whose derive hit an internal
+    /// error: the summary says so instead of only `1/1 claims met`.
+    #[test]
+    fn internal_errors_reach_the_summary() {
+        let src = "var x: scalar\nlet J = x^3\nderive J wrt x\nclaim x = x\n";
+        let (src, prog) = crate::load("t.grad", src.as_bytes()).unwrap();
+        let mut report = check_program("t.grad", &src, &prog, &Options::default());
+        let why = "line 3: a derived result disagrees with finite differences: at x = 1";
+        report.internal_errors.push(why.to_string());
+        assert!(report.any_unmet());
+        let text = render(&prog, &src, &report, Format::Text);
+        assert!(
+            text.ends_with(&format!(
+                "internal error: {why}\n\
+                 1/1 claims met their expectation; 1 derived result: 1 checked; 1 internal error\n"
+            )),
+            "{text}"
+        );
+        let v = json_value(&prog, &src, &report);
+        assert_eq!(v["summary"]["internal_errors"], json!([why]));
+        assert_eq!(v["summary"]["met"], 1);
+        let quiet = View {
+            quiet: true,
+            color: false,
+        };
+        assert_eq!(
+            render_with(&prog, &src, &report, Format::Text, quiet),
+            format!(
+                "t.grad: internal error: {why}\n\
+                 t.grad: 1/1 claims met their expectation; 1 derived result: 1 checked; 1 internal error\n"
+            )
+        );
     }
-    v
+
+    #[test]
+    fn summary_lines() {
+        let mut s = Summary::default();
+        assert_eq!(s.line(), "0/0 claims met their expectation");
+        s.derived = [1, 0, 2, 3];
+        assert_eq!(
+            s.line(),
+            "no claims; 6 derived results: 1 proved, 2 refuted, 3 unknown"
+        );
+        s.claims = 2;
+        s.met = 1;
+        s.internal_errors = 2;
+        let mut t = s.clone();
+        t.add(&s);
+        assert_eq!(
+            t.line(),
+            "2/4 claims met their expectation; 12 derived results: 2 proved, 4 refuted, 6 unknown; 4 internal errors"
+        );
+    }
+
+    #[test]
+    fn source_text_drops_comments_and_joins_lines() {
+        let src = "claim a # first\n  # only a comment\n  = b   +  c\n";
+        assert_eq!(source_text(src, Span::new(6, src.len())), "a = b   +  c");
+        // Out-of-range and mid-character spans are clamped, not a panic.
+        assert_eq!(source_text("δx", Span::new(1, 99)), "δx");
+    }
 }
