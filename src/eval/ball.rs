@@ -44,6 +44,7 @@ thread_local! {
     static APPROXIMATED: Cell<bool> = const { Cell::new(false) };
     static PI: RefCell<HashMap<u64, Ball>> = RefCell::new(HashMap::new());
     static LN2: RefCell<HashMap<u64, Ball>> = RefCell::new(HashMap::new());
+    static LAST_TRIG: RefCell<Option<(Dy, u64, (Ball, Ball))>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` with the given working precision (bits of mantissa); clears
@@ -139,21 +140,20 @@ impl Dy {
         }
     }
     /// Rounded to `prec` bits of mantissa, up (towards +∞) or down.
-    fn round(&self, prec: u64, up: bool) -> Dy {
+    fn round(mut self, prec: u64, up: bool) -> Dy {
         let b = self.m.bits();
         if b <= prec {
-            return self.clone();
+            return self;
         }
         let k = b - prec;
+        let inexact = self.m.trailing_zeros().is_some_and(|z| z < k);
         // `>>` on a BigInt rounds towards −∞.
-        let mut m = &self.m >> k;
-        if up && (&m << k) != self.m {
-            m += 1;
+        self.m >>= k;
+        if up && inexact {
+            self.m += 1;
         }
-        Dy {
-            m,
-            e: self.e + k as i64,
-        }
+        self.e += k as i64;
+        self
     }
     /// Exact sum; the exponent gap must be moderate (see `add`).
     fn add_exact(a: &Dy, b: &Dy) -> Dy {
@@ -180,12 +180,15 @@ impl Dy {
     /// two just below the precision), so huge exponent gaps cost nothing.
     fn add(a: &Dy, b: &Dy, prec: u64, up: bool) -> Dy {
         if a.is_zero() {
-            return b.round(prec, up);
+            return b.clone().round(prec, up);
         }
         if b.is_zero() {
-            return a.round(prec, up);
+            return a.clone().round(prec, up);
         }
         let lim = a.top().max(b.top()) - prec as i64 - 4;
+        if a.top() >= lim && b.top() >= lim {
+            return Dy::add_exact(a, b).round(prec, up);
+        }
         let proxy = |x: &Dy| -> Dy {
             if x.top() >= lim {
                 return x.clone();
@@ -321,6 +324,21 @@ impl Dy {
     }
 }
 
+/// 4 significant digits: `0.7616`, `1.000e20` (as the report's numbers).
+fn sig4(x: f64) -> String {
+    let mag = x.abs().log10().floor() as i32;
+    if !(-4..6).contains(&mag) {
+        return format!("{x:.3e}");
+    }
+    let decimals = (3 - mag).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// `x·2^k` in floating point, saturating.
 fn ldexp(mut x: f64, k: i64) -> f64 {
     let mut k = k.clamp(-2300, 2300);
@@ -423,6 +441,46 @@ impl Ball {
         let (a, b) = (self.lo.to_f64(), self.hi.to_f64());
         if a == b { a } else { a / 2.0 + b / 2.0 }
     }
+    /// Compares the midpoints' magnitudes (for picking the largest
+    /// difference to show).
+    pub fn abs_cmp(&self, o: &Ball) -> Ordering {
+        let m = |b: &Ball| Dy::mid(&b.lo, &b.hi).abs();
+        Dy::cmp(&m(self), &m(o))
+    }
+    /// The enclosure of `|x|`.
+    pub fn abs_value(&self) -> Ball {
+        if self.lo.signum() >= 0 {
+            self.clone()
+        } else if self.hi.signum() <= 0 {
+            self.neg()
+        } else {
+            Ball {
+                lo: Dy::zero(),
+                hi: Dy::max(self.lo.abs(), self.hi.abs()),
+            }
+        }
+    }
+    /// The midpoint with 4 significant digits, in the style of the
+    /// report's numbers, also beyond the range of float64 (`1.234e-500`).
+    pub fn show_sig(&self) -> String {
+        let f = self.to_f64();
+        if f == 0.0 && self.is_exact_zero() {
+            return "0".into();
+        }
+        if f.is_finite() && f != 0.0 && f.abs() >= 1e-300 && f.abs() <= 1e300 {
+            return sig4(f);
+        }
+        let mid = Dy::mid(&self.lo, &self.hi);
+        if mid.is_zero() {
+            return "0".into();
+        }
+        let sh = mid.m.bits().saturating_sub(60);
+        let top = (&mid.m >> sh).to_f64().unwrap_or(1.0);
+        let log10 = top.abs().log10() + (mid.e + sh as i64) as f64 * std::f64::consts::LOG10_2;
+        let exp = log10.floor();
+        let mant = 10f64.powf(log10 - exp) * top.signum();
+        format!("{mant:.3}e{exp}")
+    }
     /// Upper bound of `|x|`.
     fn mag(&self) -> Dy {
         Dy::max(self.lo.abs(), self.hi.abs())
@@ -507,10 +565,37 @@ impl Ball {
         if o.is_point() {
             return o.mul_p(self, p);
         }
-        if self.lo.signum() >= 0 && o.lo.signum() >= 0 {
+        // Sign cases: which end points give the extremes.
+        let (a, b) = (self, o);
+        let pos = |x: &Ball| x.lo.signum() >= 0;
+        let neg = |x: &Ball| x.hi.signum() <= 0;
+        let ends = if pos(a) {
+            if pos(b) {
+                Some((&a.lo, &b.lo, &a.hi, &b.hi))
+            } else if neg(b) {
+                Some((&a.hi, &b.lo, &a.lo, &b.hi))
+            } else {
+                Some((&a.hi, &b.lo, &a.hi, &b.hi))
+            }
+        } else if neg(a) {
+            if pos(b) {
+                Some((&a.lo, &b.hi, &a.hi, &b.lo))
+            } else if neg(b) {
+                Some((&a.hi, &b.hi, &a.lo, &b.lo))
+            } else {
+                Some((&a.lo, &b.hi, &a.lo, &b.lo))
+            }
+        } else if pos(b) {
+            Some((&a.lo, &b.hi, &a.hi, &b.hi))
+        } else if neg(b) {
+            Some((&a.hi, &b.lo, &a.lo, &b.lo))
+        } else {
+            None
+        };
+        if let Some((l1, l2, h1, h2)) = ends {
             return Ball {
-                lo: m(&self.lo, &o.lo, false),
-                hi: m(&self.hi, &o.hi, true),
+                lo: m(l1, l2, false),
+                hi: m(h1, h2, true),
             };
         }
         let pairs = [
@@ -602,7 +687,8 @@ impl Ball {
         if self.lo.signum() <= 0 {
             return Err(undecided("the enclosure of a log argument reaches zero"));
         }
-        if self.lo.top().abs() > EXP_LIMIT_BITS * 1000 || self.hi.top().abs() > EXP_LIMIT_BITS * 1000
+        if self.lo.top().abs() > EXP_LIMIT_BITS * 1000
+            || self.hi.top().abs() > EXP_LIMIT_BITS * 1000
         {
             return Err(undefined("log argument out of range"));
         }
@@ -621,7 +707,9 @@ impl Ball {
             return Err(undefined("sqrt of a negative number"));
         }
         if self.lo.signum() < 0 {
-            return Err(undecided("the enclosure of a sqrt argument contains negatives"));
+            return Err(undecided(
+                "the enclosure of a sqrt argument contains negatives",
+            ));
         }
         Ok(Ball {
             lo: sqrt_dir(&self.lo, p, false),
@@ -674,7 +762,13 @@ impl Ball {
                 Err(undecided("the sign of an exponent of zero"))
             };
         }
-        if y.is_point() && y.lo == (Dy { m: BigInt::one(), e: -1 }) {
+        if y.is_point()
+            && y.lo
+                == (Dy {
+                    m: BigInt::one(),
+                    e: -1,
+                })
+        {
             return self.sqrt();
         }
         if self.hi.signum() <= 0 {
@@ -700,39 +794,69 @@ impl Ball {
     }
 }
 
-/// Sum of the Taylor series of exp at a point `r` with `|r| < 2^-12`, at
-/// precision `w`, with its tail enclosed.
-fn exp_taylor(r: &Dy, w: u64) -> Ball {
-    let x = Ball::point(r.clone());
-    let mut sum = Ball::one();
-    let mut term = Ball::one();
-    let stop = -(w as i64) - 4;
-    for n in 1..100_000i64 {
-        term = term
-            .mul_p(&x, w)
-            .div_p(&Ball::from_i64(n), w)
-            .unwrap_or_else(|_| Ball::zero());
-        sum = sum.add_p(&term, w);
-        if term.mag().top() < stop {
+/// The Taylor series of exp at a dyadic point `r` (|r| ≤ 1), summed in
+/// fixed point with `w` fractional bits and split into its even and odd
+/// terms (with the signs of cos and sin when `alternate`), each enclosed.
+///
+/// Term n is `T_n = ⌊⌊T_(n-1)·r⌋/n⌋`; each floor errs by less than one unit,
+/// and an earlier error shrinks by |r|/n ≤ 1, so `T_n` is off by at most 2n
+/// units and the sums by at most n(n+1). The series stops once `T_n` is
+/// below two units; the tail beyond it is at most |T_n| (exp with |r| ≤ 1/2:
+/// 2|T_n||r|/(n+1); sin and cos: the Lagrange remainder).
+fn taylor_fixed(r: &Dy, w: u64, alternate: bool) -> (Ball, Ball) {
+    let one = BigInt::one() << w;
+    let mut t = one.clone();
+    let mut even = one;
+    let mut odd = BigInt::zero();
+    let mut n: u64 = 0;
+    while n < 1_000_000 {
+        n += 1;
+        t *= &r.m;
+        t = if r.e >= 0 {
+            t << r.e as u64
+        } else {
+            t >> (-r.e) as u64
+        };
+        t = t.div_floor(&BigInt::from(n));
+        let negative = alternate && (n / 2) % 2 == 1;
+        match (n % 2 == 0, negative) {
+            (true, false) => even += &t,
+            (true, true) => even -= &t,
+            (false, false) => odd += &t,
+            (false, true) => odd -= &t,
+        }
+        if t.bits() <= 1 {
             break;
         }
     }
-    // Tail after the last term t_N: at most 2|t_N||r|/(N+1) ≤ |t_N|.
-    sum.widen(&term.mag(), w)
+    let err = BigInt::from(n) * BigInt::from(n + 1) + t.abs() + BigInt::from(2 * n + 2);
+    let enclose = |x: BigInt| Ball {
+        lo: Dy {
+            m: &x - &err,
+            e: -(w as i64),
+        },
+        hi: Dy {
+            m: x + &err,
+            e: -(w as i64),
+        },
+    };
+    (enclose(even), enclose(odd))
 }
 
-/// Enclosure of exp(d) for a dyadic point d (|d| ≤ 2^EXP_LIMIT_BITS).
+/// Enclosure of exp(d) for a dyadic point d (|d| ≤ 2^EXP_LIMIT_BITS):
+/// the series at d/2^k with |d/2^k| < 1/4, squared k times.
 fn exp_point(d: &Dy, p: u64) -> Ball {
     if d.is_zero() {
         return Ball::one();
     }
-    let k = (d.top() + 12).max(0);
-    let w = p + k as u64 + 16;
+    let k = (d.top() + 2).max(0);
+    let w = p + k as u64 + 24;
     let r = Dy {
         m: d.m.clone(),
         e: d.e - k,
     };
-    let mut s = exp_taylor(&r, w);
+    let (even, odd) = taylor_fixed(&r, w, false);
+    let mut s = even.add_p(&odd, w);
     for _ in 0..k {
         s = s.mul_p(&s, w);
     }
@@ -765,7 +889,13 @@ fn arc_series(z: &Ball, w: u64, alternating: bool) -> Ball {
     }
     // The tail from z^(2k+3) on is at most |z|^(2k+3)/(1 - z²) ≤ 2|pw||z²|.
     let tail = Dy::mul(&pw.mag(), &z2.mag(), w, true);
-    sum.widen(&Dy { m: tail.m, e: tail.e + 1 }, w)
+    sum.widen(
+        &Dy {
+            m: tail.m,
+            e: tail.e + 1,
+        },
+        w,
+    )
 }
 
 /// log 2 = 2·atanh(1/3), cached per precision.
@@ -809,7 +939,14 @@ fn log_point(d: &Dy, p: u64) -> Ball {
         e: -b,
     };
     let mut n = d.e + b;
-    if Dy::cmp(&x, &Dy { m: BigInt::from(3), e: -2 }) == Ordering::Less {
+    if Dy::cmp(
+        &x,
+        &Dy {
+            m: BigInt::from(3),
+            e: -2,
+        },
+    ) == Ordering::Less
+    {
         x.e += 1;
         n -= 1;
     }
@@ -884,7 +1021,10 @@ fn tanh_point(d: &Dy, p: u64) -> Ball {
     if d.signum() < 0 { t.neg() } else { t }
 }
 
-/// Enclosures of sin(d) and cos(d) for a dyadic point d.
+/// Enclosures of sin(d) and cos(d) for a dyadic point d: reduced by a
+/// multiple of an enclosure of π/2 to r with |r| ≤ 1, the series at the
+/// midpoint of r, widened by its radius (sin and cos are 1-Lipschitz).
+/// The last argument is remembered: a dual number asks for both.
 fn sin_cos_point(d: &Dy, p: u64) -> Result<(Ball, Ball), EvalError> {
     if d.is_zero() {
         return Ok((Ball::zero(), Ball::one()));
@@ -894,43 +1034,38 @@ fn sin_cos_point(d: &Dy, p: u64) -> Result<(Ball, Ball), EvalError> {
             "sin/cos of an argument beyond 2^50".into(),
         ));
     }
-    let w = p + 16 + d.top().unsigned_abs();
-    let (r, k) = if d.top() <= 0 {
-        (Ball::point(d.clone()), 0i64)
+    if let Some(hit) = LAST_TRIG.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(x, q, _)| x == d && *q == p)
+            .map(|(_, _, v)| v.clone())
+    }) {
+        return Ok(hit);
+    }
+    let w = p + 24 + d.top().unsigned_abs().min(8192);
+    let (mid, rad, k) = if d.top() <= 0 {
+        (d.clone(), None, 0i64)
     } else {
         let k = (d.to_f64() / std::f64::consts::FRAC_PI_2).round() as i64;
         let half_pi = pi(w).scale2(-1);
         let r = Ball::point(d.clone()).sub_p(&half_pi.mul_p(&Ball::from_i64(k), w), w);
-        (r, k)
+        let mid = Dy::mid(&r.lo, &r.hi);
+        let rad = Dy::sub(&r.hi, &mid, w, true);
+        (mid, Some(rad), k)
     };
-    // Taylor series; Lagrange remainder |r|^(N+1)/(N+1)! ≤ |t_N| for |r| ≤ 1.
-    let mut sin = Ball::zero();
-    let mut cos = Ball::one();
-    let mut term = Ball::one();
-    let stop = -(w as i64) - 4;
-    for n in 1..100_000i64 {
-        term = term
-            .mul_p(&r, w)
-            .div_p(&Ball::from_i64(n), w)
-            .unwrap_or_else(|_| Ball::zero());
-        let t = if (n / 2) % 2 == 1 { term.neg() } else { term.clone() };
-        if n % 2 == 1 {
-            sin = sin.add_p(&t, w);
-        } else {
-            cos = cos.add_p(&t, w);
-        }
-        if term.mag().top() < stop && n >= 2 {
-            break;
-        }
+    let (mut cos, mut sin) = taylor_fixed(&mid, w, true);
+    if let Some(rad) = rad {
+        sin = sin.widen(&rad, w);
+        cos = cos.widen(&rad, w);
     }
-    let tail = term.mag();
-    let (sin, cos) = (sin.widen(&tail, w), cos.widen(&tail, w));
-    Ok(match k.rem_euclid(4) {
+    let v = match k.rem_euclid(4) {
         0 => (sin, cos),
         1 => (cos, sin.neg()),
         2 => (sin.neg(), cos.neg()),
         _ => (cos.neg(), sin),
-    })
+    };
+    LAST_TRIG.with(|c| *c.borrow_mut() = Some((d.clone(), p, v.clone())));
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -965,8 +1100,12 @@ mod tests {
             hi.to_f64().unwrap()
         );
         let width = hi - lo;
-        let rel = BigRational::from_integer(BigInt::one()) / BigRational::from_integer(BigInt::one() << (bits - 8));
-        assert!(width <= rel * (v.abs() + BigRational::one()), "{digits}: too wide");
+        let rel = BigRational::from_integer(BigInt::one())
+            / BigRational::from_integer(BigInt::one() << (bits - 8));
+        assert!(
+            width <= rel * (v.abs() + BigRational::one()),
+            "{digits}: too wide"
+        );
     }
 
     #[test]
@@ -979,7 +1118,13 @@ mod tests {
     fn rational_operations_contain_the_exact_result() {
         for bits in [16u64, 64, 128, 300] {
             with_precision(bits, || {
-                let vals = [q(1, 3), q(-7, 5), q(22, 7), q(-1, 1_000_003), q(10i64.pow(18), 3)];
+                let vals = [
+                    q(1, 3),
+                    q(-7, 5),
+                    q(22, 7),
+                    q(-1, 1_000_003),
+                    q(10i64.pow(18), 3),
+                ];
                 for a in &vals {
                     for b in &vals {
                         let (x, y) = (Ball::from_rational(a), Ball::from_rational(b));
@@ -998,8 +1143,11 @@ mod tests {
                     }
                 }
                 // Huge exponent gaps: 10^300 + 10^-300 − 10^300 is tiny but positive.
-                let big = Ball::from_rational(&BigRational::from_integer(BigInt::from(10).pow(300)));
-                let tiny = Ball::from_rational(&(q(1, 1) / BigRational::from_integer(BigInt::from(10).pow(300))));
+                let big =
+                    Ball::from_rational(&BigRational::from_integer(BigInt::from(10).pow(300)));
+                let tiny = Ball::from_rational(
+                    &(q(1, 1) / BigRational::from_integer(BigInt::from(10).pow(300))),
+                );
                 let s = big.add_p(&tiny, bits).sub_p(&big, bits);
                 let tiny_exact = q(1, 1) / BigRational::from_integer(BigInt::from(10).pow(300));
                 assert!(s.contains_rational(&tiny_exact) && s.hi.signum() > 0);
@@ -1013,7 +1161,12 @@ mod tests {
             let two = Ball::from_i64(2).sqrt().unwrap();
             let (lo, hi) = two.bounds();
             assert!(&lo * &lo <= q(2, 1) && q(2, 1) <= &hi * &hi);
-            assert!(Ball::from_rational(&q(9, 4)).sqrt().unwrap().contains_rational(&q(3, 2)));
+            assert!(
+                Ball::from_rational(&q(9, 4))
+                    .sqrt()
+                    .unwrap()
+                    .contains_rational(&q(3, 2))
+            );
             near(&two, "1.414213562373095048801688724209698078569", 128);
             assert!(Ball::from_i64(-1).sqrt().is_err());
         });
@@ -1024,23 +1177,65 @@ mod tests {
         for bits in [128u64, 256, 1024] {
             with_precision(bits, || {
                 let one = Ball::one();
-                near(&one.exp().unwrap(), "2.718281828459045235360287471352662497757", bits);
-                near(&Ball::from_i64(2).log().unwrap(), "0.6931471805599453094172321214581765680755", bits);
-                near(&Ball::from_i64(10).log().unwrap(), "2.302585092994045684017960119302622538331", bits);
-                near(&pi(bits), "3.141592653589793238462643383279502884197", bits);
-                near(&one.sin().unwrap(), "0.8414709848078965066525023216302989996226", bits);
-                near(&one.cos().unwrap(), "0.5403023058681397174009366074429766037323", bits);
-                near(&one.tanh().unwrap(), "0.7615941559557648881194582826047935904128", bits);
-                near(&Ball::from_i64(-3).tanh().unwrap(), "-0.9950547536867304513318801852554884750978", bits);
-                near(&Ball::from_i64(10).sin().unwrap(), "-0.5440211108893698134047476618513772800071", bits);
-                near(&Ball::from_i64(-100).cos().unwrap(), "0.8623188722876839341019385139508425355100", bits);
                 near(
-                    &Ball::from_rational(&q(1, 2)).powf(&Ball::from_rational(&q(1, 3))).unwrap(),
+                    &one.exp().unwrap(),
+                    "2.718281828459045235360287471352662497757",
+                    bits,
+                );
+                near(
+                    &Ball::from_i64(2).log().unwrap(),
+                    "0.6931471805599453094172321214581765680755",
+                    bits,
+                );
+                near(
+                    &Ball::from_i64(10).log().unwrap(),
+                    "2.302585092994045684017960119302622538331",
+                    bits,
+                );
+                near(&pi(bits), "3.141592653589793238462643383279502884197", bits);
+                near(
+                    &one.sin().unwrap(),
+                    "0.8414709848078965066525023216302989996226",
+                    bits,
+                );
+                near(
+                    &one.cos().unwrap(),
+                    "0.5403023058681397174009366074429766037323",
+                    bits,
+                );
+                near(
+                    &one.tanh().unwrap(),
+                    "0.7615941559557648881194582826047935904128",
+                    bits,
+                );
+                near(
+                    &Ball::from_i64(-3).tanh().unwrap(),
+                    "-0.9950547536867304513318801852554884750978",
+                    bits,
+                );
+                near(
+                    &Ball::from_i64(10).sin().unwrap(),
+                    "-0.5440211108893698134047476618513772800071",
+                    bits,
+                );
+                near(
+                    &Ball::from_i64(-100).cos().unwrap(),
+                    "0.8623188722876839341019385139508425355100",
+                    bits,
+                );
+                near(
+                    &Ball::from_rational(&q(1, 2))
+                        .powf(&Ball::from_rational(&q(1, 3)))
+                        .unwrap(),
                     "0.7937005259840997373758528196361541301957",
                     bits,
                 );
                 // exp(−20) and log of a tiny number.
-                near(&Ball::from_i64(-20).exp().unwrap(), "0.000000002061153622438557827965940380155", bits);
+                near(
+                    &Ball::from_i64(-20).exp().unwrap(),
+                    "0.000000002061153622438557827965940380155",
+                    bits,
+                );
                 let e1000 = Ball::from_i64(1000).exp().unwrap();
                 let back = e1000.log().unwrap();
                 assert!(back.contains_rational(&q(1000, 1)));
@@ -1059,10 +1254,16 @@ mod tests {
             assert!(e.contains_rational(&q(1, 1)));
             let s = x.sin().unwrap();
             let c = x.cos().unwrap();
-            assert!(s.mul_p(&s, p).add_p(&c.mul_p(&c, p), p).contains_rational(&q(1, 1)));
+            assert!(
+                s.mul_p(&s, p)
+                    .add_p(&c.mul_p(&c, p), p)
+                    .contains_rational(&q(1, 1))
+            );
             assert!(x.exp().unwrap().log().unwrap().contains_rational(&q(3, 7)));
             // tanh of a tiny argument keeps its relative accuracy.
-            let tiny = Ball::from_rational(&(q(1, 1) / BigRational::from_integer(BigInt::from(10).pow(40))));
+            let tiny = Ball::from_rational(
+                &(q(1, 1) / BigRational::from_integer(BigInt::from(10).pow(40))),
+            );
             let t = tiny.tanh().unwrap();
             assert!(t.agree(&tiny, 30, &Ball::one()));
             assert!(t.excludes_zero());
@@ -1078,11 +1279,19 @@ mod tests {
             let third = Ball::one().div_p(&Ball::from_i64(3), 128).unwrap();
             assert!(!third.is_point() && !third.disjoint(&a));
             assert!(third.agree(&a, 30, &Ball::one()));
-            assert!(!Ball::from_rational(&q(1, 3)).agree(&Ball::from_rational(&q(1, 3) + q(1, 1 << 100)), 30, &Ball::one()));
+            assert!(!Ball::from_rational(&q(1, 3)).agree(
+                &Ball::from_rational(&q(1, 3) + q(1, 1 << 100)),
+                30,
+                &Ball::one()
+            ));
             let z = a.sub_p(&third, 128);
             assert!(!z.sign_known());
             assert!(Ball::one().div_p(&z, 128).is_err_and(|e| is_undecided(&e)));
-            assert!(Ball::one().div_p(&Ball::zero(), 128).is_err_and(|e| !is_undecided(&e)));
+            assert!(
+                Ball::one()
+                    .div_p(&Ball::zero(), 128)
+                    .is_err_and(|e| !is_undecided(&e))
+            );
         });
     }
 }

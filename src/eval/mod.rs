@@ -25,9 +25,9 @@ pub mod linalg;
 pub mod sample;
 pub mod scalar;
 
+pub use ball::Ball;
 pub use linalg::Matrix;
 pub use sample::{Instance, SampleOptions, sample, show_value};
-pub use ball::Ball;
 pub use scalar::{Dual, Scalar};
 
 use crate::ir::{self, CmpOp, ElemFn, Expr, FunKind, Op, Program, SeqPiece};
@@ -142,9 +142,7 @@ pub fn finite_difference_in<S: Scalar>(
         };
         let plus = side(eps)?;
         let minus = side(&eps.neg())?;
-        derivs.push(plus.zip(&minus, "finite difference", |a, b| {
-            a.sub(b).div(&two_eps)
-        })?);
+        derivs.push(plus.zip(&minus, "finite difference", |a, b| a.sub(b).div(&two_eps))?);
     }
     let whole = entries.len() == base.len() && !matches!(wrt.op, Op::Component);
     if derivs.first().is_none_or(|d| d.is_scalar()) {

@@ -540,8 +540,7 @@ impl<S: DualBase> Scalar for Dual<S> {
     fn sign_known(&self) -> bool {
         // In certified arithmetic an exact zero that moves with the input
         // being differentiated is a real kink, not a structural zero.
-        self.v.sign_known()
-            && !(S::CERTIFIED && self.v.is_const_zero() && !self.d.is_const_zero())
+        self.v.sign_known() && !(S::CERTIFIED && self.v.is_const_zero() && !self.d.is_const_zero())
     }
     fn zero() -> Self {
         S::zero().lift_const()
