@@ -11,6 +11,7 @@ use gradproof::eval::{Ball, Scalar, ball};
 use gradproof::render::{self, Format};
 use num_bigint::BigInt;
 use num_rational::BigRational;
+use num_traits::Signed;
 use std::path::{Path, PathBuf};
 
 fn snapshot_settings() -> insta::Settings {

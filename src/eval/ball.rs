@@ -37,6 +37,9 @@ pub const DEFAULT_PRECISION: u64 = 128;
 /// the result's exponent would not fit.
 const EXP_LIMIT_BITS: i64 = 40;
 
+/// The last sin/cos computed: argument, precision, (sin, cos).
+type TrigMemo = (Dy, u64, (Ball, Ball));
+
 thread_local! {
     static PRECISION: Cell<u64> = const { Cell::new(DEFAULT_PRECISION) };
     /// Set when a float approximation with a stated tolerance entered a
@@ -44,7 +47,7 @@ thread_local! {
     static APPROXIMATED: Cell<bool> = const { Cell::new(false) };
     static PI: RefCell<HashMap<u64, Ball>> = RefCell::new(HashMap::new());
     static LN2: RefCell<HashMap<u64, Ball>> = RefCell::new(HashMap::new());
-    static LAST_TRIG: RefCell<Option<(Dy, u64, (Ball, Ball))>> = const { RefCell::new(None) };
+    static LAST_TRIG: RefCell<Option<TrigMemo>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` with the given working precision (bits of mantissa); clears
@@ -798,7 +801,8 @@ impl Ball {
 /// fixed point with `w` fractional bits and split into its even and odd
 /// terms (with the signs of cos and sin when `alternate`), each enclosed.
 ///
-/// Term n is `T_n = ⌊⌊T_(n-1)·r⌋/n⌋`; each floor errs by less than one unit,
+/// Term n is `T_n = [[T_(n-1)·r]/n]` with each `[·]` (a floor or a
+/// truncation) erring by less than one unit,
 /// and an earlier error shrinks by |r|/n ≤ 1, so `T_n` is off by at most 2n
 /// units and the sums by at most n(n+1). The series stops once `T_n` is
 /// below two units; the tail beyond it is at most |T_n| (exp with |r| ≤ 1/2:
@@ -817,9 +821,9 @@ fn taylor_fixed(r: &Dy, w: u64, alternate: bool) -> (Ball, Ball) {
         } else {
             t >> (-r.e) as u64
         };
-        t = t.div_floor(&BigInt::from(n));
+        t /= n;
         let negative = alternate && (n / 2) % 2 == 1;
-        match (n % 2 == 0, negative) {
+        match (n.is_multiple_of(2), negative) {
             (true, false) => even += &t,
             (true, true) => even -= &t,
             (false, false) => odd += &t,
@@ -1280,7 +1284,9 @@ mod tests {
             assert!(!third.is_point() && !third.disjoint(&a));
             assert!(third.agree(&a, 30, &Ball::one()));
             assert!(!Ball::from_rational(&q(1, 3)).agree(
-                &Ball::from_rational(&q(1, 3) + q(1, 1 << 100)),
+                &Ball::from_rational(
+                    &(q(1, 3) + BigRational::new(BigInt::one(), BigInt::one() << 100u32))
+                ),
                 30,
                 &Ball::one()
             ));
