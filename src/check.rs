@@ -5,7 +5,7 @@
 //! contradiction is reported as an internal error, never as a verdict.
 
 use crate::derive::{self, BackwardPass};
-use crate::eval::{self, EvalError, IdxEnv, Instance, Matrix, SampleOptions, Scalar};
+use crate::eval::{self, Ball, EvalError, IdxEnv, Instance, Matrix, SampleOptions, Scalar};
 use crate::ir::{
     Activation, Dim, DimId, Expect, Expr, IdxId, Op, Program, Relation, SeqId, SeqPiece, VarId,
     WorkKind,
@@ -186,9 +186,6 @@ struct Checker<'a> {
     internal: Vec<String>,
 }
 
-/// Tolerance for comparing two float evaluations of the same quantity.
-const ATOL: f64 = 1e-7;
-const RTOL: f64 = 1e-6;
 /// Points closer than this to a kink are redrawn.
 const KINK_TOL: f64 = 1e-4;
 /// Redraws allowed per sample point (kinks, undefined values, assumptions).
@@ -749,8 +746,7 @@ impl<'a> Checker<'a> {
         result: &Expr,
         salt: u64,
     ) -> (Verdict, String) {
-        let prog = self.prog;
-        match self.sample(node, result, Compare::Eq, salt) {
+        let exact = match self.sample(node, result, Compare::Eq, salt) {
             Sampled::Counterexample(c) => {
                 self.internal.push(format!(
                     "line {line}: a derived result disagrees with forward-mode derivatives: {c}"
@@ -763,8 +759,8 @@ impl<'a> Checker<'a> {
                 );
             }
             Sampled::Undetermined(r) => return (Verdict::Unknown, r),
-            Sampled::Agree { .. } => {}
-        }
+            Sampled::Agree { exact, .. } => exact,
+        };
         // Finite differences need a plain derivative node.
         let fd_points = if node.args.len() == 2 && matches!(node.op, Op::Grad | Op::Jac | Op::D) {
             match self.finite_differences(node, result, salt) {
@@ -784,15 +780,18 @@ impl<'a> Checker<'a> {
         } else {
             0
         };
-        let _ = prog;
         (
             Verdict::Checked,
             if fd_points > 0 {
                 format!(
-                    "agrees with forward-mode derivatives and with central finite differences (eps 1e-6, atol 1e-5, rtol 1e-3) at {fd_points} points"
+                    "agrees with forward-mode derivatives ({}) and with central finite differences (eps 1e-6 in ball arithmetic at {FD_BITS} bits, atol 1e-5, rtol 1e-3) at {fd_points} points",
+                    arith(exact)
                 )
             } else {
-                "agrees with forward-mode derivatives at the sampled points".to_string()
+                format!(
+                    "agrees with forward-mode derivatives at the sampled points ({})",
+                    arith(exact)
+                )
             },
         )
     }
@@ -821,20 +820,10 @@ impl<'a> Checker<'a> {
                     let envs = idx_envs(prog, &inst, &idxs);
                     let mut ok = true;
                     for env in &envs {
-                        let fd = eval::finite_difference(prog, &inst, f, wrt, env);
-                        let r = eval::eval::<f64>(prog, &inst, result, env, KINK_TOL);
-                        match (fd, r) {
-                            (Ok(fd), Ok(r)) => {
-                                let fd = reshape_like(fd, &r);
-                                if !eval::close(&r, &fd, 1e-5, 1e-3) {
-                                    return Err(format!(
-                                        "derived {} but finite differences give {}",
-                                        fmt_f64(&r),
-                                        fmt_f64(&fd)
-                                    ));
-                                }
-                            }
-                            _ => {
+                        match certified_fd(prog, &inst, f, wrt, result, env) {
+                            Some(Ok(())) => {}
+                            Some(Err(text)) => return Err(text),
+                            None => {
                                 ok = false;
                                 break;
                             }
@@ -929,6 +918,48 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// Central finite differences of `f` in ball arithmetic against the derived
+/// `result` at one point: rounding cannot cancel away a large `f`, so only
+/// the truncation error of the step remains, which the gradcheck-style
+/// tolerance covers. None when the point cannot be used (near a kink,
+/// undefined, or a value beyond float64 to compare).
+fn certified_fd(
+    prog: &Program,
+    inst: &Instance,
+    f: &Expr,
+    wrt: &Expr,
+    result: &Expr,
+    env: &IdxEnv,
+) -> Option<Result<(), String>> {
+    let eps = BigRational::new(1.into(), 1_000_000.into());
+    let (both, _) = eval::ball::with_precision(FD_BITS, || {
+        let fd = eval::finite_difference_in::<Ball>(
+            prog,
+            inst,
+            f,
+            wrt,
+            env,
+            &Ball::from_rational(&eps),
+        )?;
+        let r = eval::eval::<Ball>(prog, inst, result, env, KINK_TOL)?;
+        Ok::<_, EvalError>((to_f64(&fd), to_f64(&r)))
+    });
+    let (fd, r) = both.ok()?;
+    let fd = reshape_like(fd, &r);
+    if fd.data.iter().chain(&r.data).any(|x| !x.is_finite()) {
+        return None;
+    }
+    if eval::close(&r, &fd, 1e-5, 1e-3) {
+        Some(Ok(()))
+    } else {
+        Some(Err(format!(
+            "derived {} but finite differences give {}",
+            fmt_f64(&r),
+            fmt_f64(&fd)
+        )))
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Compare {
     Eq,
@@ -937,6 +968,11 @@ enum Compare {
 
 /// Evaluates both sides for every assignment of the free `idx` variables;
 /// `Ok(Some(text))` describes the first mismatch.
+///
+/// Exact arithmetic decides by equality. Any other arithmetic is only a
+/// request for a numeric decision, which is certified: both sides are
+/// evaluated in ball arithmetic (see [`compare_certified`]), so rounding
+/// never decides a verdict; `Err` asks the caller to redraw the point.
 fn compare_all<S: Scalar>(
     prog: &Program,
     inst: &Instance,
@@ -947,76 +983,195 @@ fn compare_all<S: Scalar>(
     kink_tol: f64,
 ) -> Result<Option<String>, EvalError> {
     for env in idx_envs(prog, inst, idxs) {
+        if !S::EXACT {
+            if let Some(m) = compare_certified(prog, inst, lhs, rhs, cmp, &env)? {
+                return Ok(Some(m));
+            }
+            continue;
+        }
         let l = eval::eval::<S>(prog, inst, lhs, &env, kink_tol)?;
         let r = eval::eval::<S>(prog, inst, rhs, &env, kink_tol)?;
-        let lf = to_f64(&l);
-        let rf = to_f64(&r);
-        let exact = kink_tol == 0.0;
-        if !exact && lf.data.iter().chain(&rf.data).any(|x| !x.is_finite()) {
-            // An overflow says nothing about equality: the point is redrawn.
-            return Err(EvalError::Undefined(
-                "a value overflows float64 (inf or NaN)".into(),
-            ));
-        }
-        let bad = match cmp {
-            Compare::Eq => {
-                if exact {
-                    l.dims() != r.dims()
-                        || l.data
-                            .iter()
-                            .zip(&r.data)
-                            .any(|(a, b)| a.cmp_value(b) != std::cmp::Ordering::Equal)
-                } else {
-                    !eval::close(&lf, &rf, ATOL, RTOL)
+        let bad = l.dims() != r.dims()
+            || l.data.iter().zip(&r.data).any(|(a, b)| {
+                let o = a.cmp_value(b);
+                match cmp {
+                    Compare::Eq => o != std::cmp::Ordering::Equal,
+                    Compare::Cmp(op) => !cmp_holds(op, o),
                 }
-            }
-            Compare::Cmp(op) => {
-                let (a, b) = (lf.data[0], rf.data[0]);
-                // The tolerance below is absolute near zero: two sides that
-                // both vanish (a product of 1000 factors underflowing) cannot
-                // be ordered in float64, so the point is redrawn.
-                if !(a.is_finite() && b.is_finite()) || a.abs().max(b.abs()) < 1e-8 {
-                    return Err(EvalError::Undefined(
-                        "both sides within 1e-8 of zero, too close to order in float64".into(),
-                    ));
-                }
-                let tol = 1e-9 * (1.0 + a.abs().max(b.abs()));
-                match op {
-                    crate::ir::CmpOp::Le => a > b + tol,
-                    crate::ir::CmpOp::Lt => a >= b + tol,
-                    crate::ir::CmpOp::Ge => a < b - tol,
-                    crate::ir::CmpOp::Gt => a <= b - tol,
-                }
-            }
-        };
+            });
         if bad {
-            let at: Vec<String> = env
-                .iter()
-                .map(|(i, v)| format!("{} = {v}", prog.idxs[*i].name))
-                .collect();
-            let (ls, rs) = if exact {
-                (fmt_generic(&l), fmt_generic(&r))
-            } else {
-                (fmt_f64(&lf), fmt_f64(&rf))
-            };
-            let diff = lf
+            let diff = l
                 .data
                 .iter()
-                .zip(&rf.data)
-                .map(|(a, b)| (a - b).abs())
+                .zip(&r.data)
+                .map(|(a, b)| a.sub(b).to_f64().abs())
                 .fold(0.0, f64::max);
             return Ok(Some(format!(
-                "{}left = {ls}, right = {rs} (largest difference {})",
-                if at.is_empty() {
-                    String::new()
-                } else {
-                    format!("at {}: ", at.join(", "))
-                },
+                "{}left = {}, right = {} (largest difference {})",
+                idx_note(prog, &env),
+                fmt_generic(&l),
+                fmt_generic(&r),
                 sig(diff)
             )));
         }
     }
     Ok(None)
+}
+
+/// Working precisions (bits) of the certified comparison, tried in turn
+/// while undecided. Past the last one the point is redrawn. The first one
+/// resolves relative differences down to about 10^-50, well below the
+/// 30 digits that count as agreement.
+const PRECISIONS: [u64; 6] = [192, 384, 768, 1536, 3072, 4096];
+/// Agreement that counts as equality at a point: significant digits.
+const AGREE_DIGITS: u32 = 30;
+/// Precision of the certified finite differences.
+const FD_BITS: u64 = 128;
+
+/// How certified enclosures of the two sides relate.
+enum Certified {
+    /// Some entry certainly differs (enclosures disjoint) / the inequality
+    /// certainly fails.
+    Differ,
+    /// Every entry agrees to `AGREE_DIGITS` digits / the inequality
+    /// certainly holds.
+    Agree,
+    Undecided(&'static str),
+}
+
+/// Decides one point in ball arithmetic, doubling the precision from 192
+/// up to 4096 bits while undecided.
+///
+/// `Differ` needs disjoint enclosures: a proven non-zero difference.
+/// `Agree` needs overlapping enclosures whose hull is narrower than
+/// 10^-30 of its smallest magnitude; when the hull contains zero (a value
+/// exactly or nearly zero) its width is measured against the larger of 1
+/// (the size of the sampled inputs) and the magnitudes of all entries of
+/// both sides. An enclosure that contains a kink, a zero divisor or the
+/// edge of a domain is undecided at that precision. Undecided at the last
+/// precision is an error (the caller redraws), never a verdict. Singular
+/// values come from float64 linear algebra with a stated tolerance, which
+/// more precision cannot narrow: such a point is not refined.
+fn compare_certified(
+    prog: &Program,
+    inst: &Instance,
+    lhs: &Expr,
+    rhs: &Expr,
+    cmp: Compare,
+    env: &IdxEnv,
+) -> Result<Option<String>, EvalError> {
+    let mut why = String::new();
+    for &bits in &PRECISIONS {
+        let (outcome, approx) = eval::ball::with_precision(bits, || {
+            let l = eval::eval::<Ball>(prog, inst, lhs, env, 0.0)?;
+            let r = eval::eval::<Ball>(prog, inst, rhs, env, 0.0)?;
+            let verdict = certified_relation(&l, &r, cmp);
+            let text = matches!(verdict, Certified::Differ)
+                .then(|| certified_mismatch(prog, env, &l, &r, bits));
+            Ok::<_, EvalError>((verdict, text))
+        });
+        match outcome {
+            Ok((Certified::Differ, text)) => return Ok(text),
+            Ok((Certified::Agree, _)) => return Ok(None),
+            Ok((Certified::Undecided(w), _)) => why = w.to_string(),
+            Err(e) if eval::ball::is_undecided(&e) => why = eval_problem(&e),
+            Err(e) => return Err(e),
+        }
+        if approx {
+            break;
+        }
+    }
+    Err(EvalError::Undefined(format!(
+        "not decided in ball arithmetic up to {} bits ({why})",
+        PRECISIONS[PRECISIONS.len() - 1]
+    )))
+}
+
+fn certified_relation(l: &Matrix<Ball>, r: &Matrix<Ball>, cmp: Compare) -> Certified {
+    use crate::ir::CmpOp;
+    if l.dims() != r.dims() {
+        return Certified::Differ;
+    }
+    let scale = Ball::scale_of(l.data.iter().chain(&r.data));
+    let agree = |a: &Ball, b: &Ball| a.agree(b, AGREE_DIGITS, &scale);
+    match cmp {
+        Compare::Eq => {
+            let pairs = || l.data.iter().zip(&r.data);
+            if pairs().any(|(a, b)| a.disjoint(b)) {
+                Certified::Differ
+            } else if pairs().all(|(a, b)| agree(a, b)) {
+                Certified::Agree
+            } else {
+                Certified::Undecided("the enclosures overlap but agree to fewer than 30 digits")
+            }
+        }
+        Compare::Cmp(op) => {
+            let (a, b) = (&l.data[0], &r.data[0]);
+            // A non-strict inequality also holds on agreement to 30 digits,
+            // the standard of an equality.
+            let (holds, fails) = match op {
+                CmpOp::Le => (a.certainly_le(b) || agree(a, b), b.certainly_lt(a)),
+                CmpOp::Lt => (a.certainly_lt(b), b.certainly_le(a)),
+                CmpOp::Ge => (b.certainly_le(a) || agree(a, b), a.certainly_lt(b)),
+                CmpOp::Gt => (b.certainly_lt(a), a.certainly_le(b)),
+            };
+            if fails {
+                Certified::Differ
+            } else if holds {
+                Certified::Agree
+            } else {
+                Certified::Undecided("the enclosures of the two sides overlap")
+            }
+        }
+    }
+}
+
+fn certified_mismatch(
+    prog: &Program,
+    env: &IdxEnv,
+    l: &Matrix<Ball>,
+    r: &Matrix<Ball>,
+    bits: u64,
+) -> String {
+    let diff = l
+        .data
+        .iter()
+        .zip(&r.data)
+        .map(|(a, b)| Scalar::sub(a, b))
+        .max_by(|a, b| a.abs_cmp(b))
+        .unwrap_or_else(Ball::zero);
+    let show = |m: &Matrix<Ball>| fmt_matrix(m, Ball::show_sig);
+    format!(
+        "{}left = {}, right = {} (largest difference {}, certified in ball arithmetic at {bits} bits)",
+        idx_note(prog, env),
+        show(l),
+        show(r),
+        diff.abs_value().show_sig()
+    )
+}
+
+/// `at i = 2: ` for the free indices of a mismatch.
+fn idx_note(prog: &Program, env: &IdxEnv) -> String {
+    let at: Vec<String> = env
+        .iter()
+        .map(|(i, v)| format!("{} = {v}", prog.idxs[*i].name))
+        .collect();
+    if at.is_empty() {
+        String::new()
+    } else {
+        format!("at {}: ", at.join(", "))
+    }
+}
+
+fn cmp_holds(op: crate::ir::CmpOp, o: std::cmp::Ordering) -> bool {
+    use crate::ir::CmpOp;
+    use std::cmp::Ordering::*;
+    match op {
+        CmpOp::Lt => o == Less,
+        CmpOp::Le => o != Greater,
+        CmpOp::Gt => o == Greater,
+        CmpOp::Ge => o != Less,
+    }
 }
 
 /// Every assignment of the given idx variables over their ranges (one empty env if none).
@@ -1130,7 +1285,7 @@ fn arith(exact: bool) -> String {
     if exact {
         "exact rational arithmetic".into()
     } else {
-        format!("float64, atol {ATOL:e}, rtol {RTOL:e}")
+        format!("ball arithmetic, certified to {AGREE_DIGITS} significant digits")
     }
 }
 

@@ -20,10 +20,12 @@
 //! Named adjoints (`Op::Adjoint`) have no value here: the caller inlines
 //! their definitions first.
 
+pub mod ball;
 pub mod linalg;
 pub mod sample;
 pub mod scalar;
 
+pub use ball::Ball;
 pub use linalg::Matrix;
 pub use sample::{Instance, SampleOptions, sample, show_value};
 pub use scalar::{Dual, Scalar};
@@ -78,6 +80,9 @@ const MAX_EXACT_BITS: u64 = 1 << 14;
 /// to floating point: bounds the cost of exact arithmetic (bigint gcds) in
 /// a deterministic way.
 const MAX_EXACT_WORK: u64 = 1 << 15;
+/// Relative error a singular value from float64 linear algebra is taken to
+/// have, per row or column, relative to the largest singular value.
+pub const SV_RTOL: f64 = 1e-12;
 /// Step of the central differences.
 const FD_EPS: f64 = 1e-6;
 /// Kink tolerance of finite differences: a kink closer than this could be
@@ -109,26 +114,39 @@ pub fn finite_difference(
     wrt: &Expr,
     idx: &IdxEnv,
 ) -> R<Matrix<f64>> {
-    let mut ev = Ev::<f64>::new(prog, inst, idx, FD_KINK_TOL);
+    finite_difference_in::<f64>(prog, inst, f, wrt, idx, &FD_EPS)
+}
+
+/// Central finite differences with step `eps` in any arithmetic (certified
+/// arithmetic removes the rounding noise that cancels in `f(x+h) − f(x−h)`
+/// when `f` is large).
+pub fn finite_difference_in<S: Scalar>(
+    prog: &Program,
+    inst: &Instance,
+    f: &Expr,
+    wrt: &Expr,
+    idx: &IdxEnv,
+    eps: &S,
+) -> R<Matrix<S>> {
+    let mut ev = Ev::<S>::new(prog, inst, idx, FD_KINK_TOL);
     let (target, base, entries) = ev.wrt_target(wrt)?;
+    let two_eps = eps.add(eps);
     let mut derivs = Vec::with_capacity(entries.len());
     for &k in &entries {
-        let side = |delta: f64| -> R<Matrix<f64>> {
-            let mut child = ev.spawn(|x: &f64| *x);
+        let side = |delta: &S| -> R<Matrix<S>> {
+            let mut child = ev.spawn(|x: &S| x.clone());
             let mut v = base.clone();
-            v.data[k] += delta;
+            v.data[k] = v.data[k].add(delta);
             child.set_override(&target, v);
             child.eval(f)
         };
-        let plus = side(FD_EPS)?;
-        let minus = side(-FD_EPS)?;
-        derivs.push(plus.zip(&minus, "finite difference", |a, b| {
-            Ok((a - b) / (2.0 * FD_EPS))
-        })?);
+        let plus = side(eps)?;
+        let minus = side(&eps.neg())?;
+        derivs.push(plus.zip(&minus, "finite difference", |a, b| a.sub(b).div(&two_eps))?);
     }
     let whole = entries.len() == base.len() && !matches!(wrt.op, Op::Component);
     if derivs.first().is_none_or(|d| d.is_scalar()) {
-        let data = derivs.iter().map(|d| d.data[0]).collect();
+        let data = derivs.iter().map(|d| d.data[0].clone()).collect();
         if whole {
             Ok(Matrix::new(base.rows, base.cols, data))
         } else {
@@ -397,6 +415,11 @@ impl<'a, S: Scalar> Ev<'a, S> {
     /// input being differentiated (a non-zero derivative part) is a real
     /// kink, though.
     fn kink(&self, diff: &S) -> R<()> {
+        // Certified arithmetic: an enclosure that contains the kink without
+        // being exactly at it is undecided (more precision, or a redraw).
+        if !diff.sign_known() {
+            return Err(EvalError::NearKink);
+        }
         let d = diff.to_f64().abs();
         if self.kink_tol > 0.0 && d < self.kink_tol && !diff.is_const_zero() {
             Err(EvalError::NearKink)
@@ -659,13 +682,17 @@ impl<'a, S: Scalar> Ev<'a, S> {
                 Ok(m)
             }
             Op::Smin | Op::Smax => {
-                let sv = self.eval(arg(a, 0)?)?.singular_values()?;
+                let m = self.eval(arg(a, 0)?)?;
+                let sv = m.singular_values()?;
                 let x = if e.op == Op::Smax {
                     sv[0]
                 } else {
                     sv[sv.len() - 1]
                 };
-                Ok(Matrix::scalar(S::from_f64(x)?))
+                // Float linear algebra: certified arithmetic takes the value
+                // as known to within a backward-stable SVD's error bound.
+                let err = SV_RTOL * (m.rows.max(m.cols) as f64) * sv[0] + f64::MIN_POSITIVE;
+                Ok(Matrix::scalar(S::from_f64_approx(x, err)?))
             }
             _ => self.eval_rest(e),
         }
