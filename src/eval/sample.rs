@@ -417,7 +417,9 @@ impl Instance {
         let mut rng = Rng::new(mix(&[self.seed, self.draw as u64, 0xd1, salt]));
         let mut out = Vec::new();
         for (v, decl) in prog.vars.iter().enumerate() {
-            let Some(val) = self.vars.get(v) else { continue };
+            let Some(val) = self.vars.get(v) else {
+                continue;
+            };
             let has = |a: Attr| decl.attrs.contains(&a);
             if has(Attr::Onehot) {
                 continue;
@@ -441,7 +443,10 @@ impl Instance {
                 }
             }
             if has(Attr::Simplex) && !d.data.is_empty() {
-                let total = d.data.iter().fold(<BigRational as Zero>::zero(), |a, b| a + b);
+                let total = d
+                    .data
+                    .iter()
+                    .fold(<BigRational as Zero>::zero(), |a, b| a + b);
                 let mean = total / ratio(d.data.len() as i64, 1);
                 for x in &mut d.data {
                     *x -= &mean;
@@ -1049,10 +1054,7 @@ fn lone_var(prog: &Program, side: &ir::Expr, other: &ir::Expr) -> Option<ir::Var
         matches!(
             e.op,
             ir::Op::Var(w) if w == v
-        ) || matches!(
-            e.op,
-            ir::Op::Let(_) | ir::Op::CallLet(_) | ir::Op::SeqAt(_)
-        )
+        ) || matches!(e.op, ir::Op::Let(_) | ir::Op::CallLet(_) | ir::Op::SeqAt(_))
     });
     (side.shape.is_scalar() && !decl.attrs.contains(&Attr::Onehot) && !uses).then_some(v)
 }
