@@ -3,9 +3,10 @@
 //! every declared `fun`, all honouring the declared attributes and `assume`s.
 //!
 //! Every drawn value is a rational and its nearest float, so one instance can
-//! be evaluated both exactly and in floating point. Float draws are dyadic
-//! (multiples of 2⁻²⁰) and therefore exactly representable; exact draws are
-//! small quarters so exact evaluation stays cheap.
+//! be evaluated both exactly and in floating point. Exact draws are rationals
+//! `p/q` (one random `q` in 256..=1024 per point) of unit or mixed magnitude;
+//! float draws are the nearest doubles and therefore exactly representable.
+//! A [`Plan`] says which sizes, scale and `fun` family a point gets.
 
 use super::linalg::Matrix;
 use super::scalar::Scalar;
@@ -140,7 +141,8 @@ pub enum ElemFamily {
     Poly,
     /// `c0·tanh(c1·z + c2) + c3·z + c4`
     Tanh,
-    /// `c0·sin(c1·z + c2) + c3·z + c4·z²`
+    /// `c0·sin(c1·z + c2) + c3·z + c4·tanh(z)` (a bounded derivative, so
+    /// recurrences of it do not overflow)
     Sin,
     /// `c0·exp(c1·tanh(z + c2)) + c3·z`
     ExpTanh,
@@ -227,17 +229,15 @@ impl FunInst {
             }
             ElemFamily::Sin => {
                 let u = k(1).mul(z).add(&k(2));
+                let t = z.tanh()?;
                 if prime {
                     Ok(k(0)
                         .mul(&k(1))
                         .mul(&u.cos()?)
                         .add(&k(3))
-                        .add(&k(4).mul(z).mul(&S::from_i64(2))))
+                        .add(&k(4).mul(&S::one().sub(&t.mul(&t)))))
                 } else {
-                    Ok(k(0)
-                        .mul(&u.sin()?)
-                        .add(&k(3).mul(z))
-                        .add(&k(4).mul(z).mul(z)))
+                    Ok(k(0).mul(&u.sin()?).add(&k(3).mul(z)).add(&k(4).mul(&t)))
                 }
             }
             ElemFamily::ExpTanh => {
@@ -368,7 +368,7 @@ pub struct SampleOptions {
     pub draw: u32,
     /// fixed sizes for some dims (the checker sets time dims like T to 1..6 this way)
     pub dim_overrides: Vec<(ir::DimId, u64)>,
-    /// draw variable values as small exact rationals (k/4 in [-3, 3] etc.) so exact evaluation works
+    /// draw exact rationals and polynomial `fun`s (else doubles and non-polynomial `fun`s)
     pub exact: bool,
 }
 
@@ -775,14 +775,9 @@ pub fn draw_value(
                 .map(|_| draw_entry(rng, true, true, wide, q))
                 .collect();
             let total = w.iter().fold(<BigRational as Zero>::zero(), |a, b| a + b);
-            let m = Matrix::new(rows, cols, w.into_iter().map(|x| x / &total).collect());
-            if exact {
-                m
-            } else {
-                // Rounded entries, renormalised exactly is not possible in
-                // doubles; the rounding error (1e-16) is far below any tolerance.
-                m.map(to_double)
-            }
+            // Exact entries summing to 1 exactly (their floats are the
+            // nearest doubles) in both arithmetics.
+            Matrix::new(rows, cols, w.into_iter().map(|x| x / &total).collect())
         } else if has(Attr::Spd) && square && !positive {
             // P C P with C = L Lᵀ, L unit lower triangular with entries
             // below 1/n (well conditioned), P a diagonal of spread pivots.
@@ -970,10 +965,11 @@ fn draw_sizes(prog: &Program, opts: &SampleOptions, plan: &Plan, rng: &mut Rng) 
 }
 
 /// The plan the plain [`sample`] uses for a draw: sizes cycle through the
-/// configurations (all ones first), unit-scale entries.
+/// configurations (distinct first), unit-scale entries.
 pub fn default_plan(draw: u32) -> Plan {
     Plan {
-        sizes: draw % (SIZE_CONFIGS + 2),
+        // Distinct sizes first, all ones last.
+        sizes: (draw + 1) % (SIZE_CONFIGS + 2),
         wide: false,
         family: draw,
     }
