@@ -27,7 +27,7 @@ pub mod scalar;
 
 pub use ball::Ball;
 pub use linalg::Matrix;
-pub use sample::{Instance, SampleOptions, sample, show_value};
+pub use sample::{Instance, Plan, SampleOptions, sample, sample_with, show_value};
 pub use scalar::{Dual, Scalar};
 
 use crate::ir::{self, CmpOp, ElemFn, Expr, FunKind, Op, Program, SeqPiece};
@@ -75,11 +75,11 @@ const MAX_RANGE: i64 = 1_000_000;
 /// Largest exact number (numerator plus denominator bits) kept before exact
 /// arithmetic hands over to floating point: long recurrences of rational
 /// functions double their digits at every step.
-const MAX_EXACT_BITS: u64 = 1 << 14;
+const MAX_EXACT_BITS: u64 = 1 << 12;
 /// Total bits of exact values one evaluation may compute before handing over
 /// to floating point: bounds the cost of exact arithmetic (bigint gcds) in
 /// a deterministic way.
-const MAX_EXACT_WORK: u64 = 1 << 15;
+const MAX_EXACT_WORK: u64 = 1 << 16;
 /// Relative error a singular value from float64 linear algebra is taken to
 /// have, per row or column, relative to the largest singular value.
 pub const SV_RTOL: f64 = 1e-12;
@@ -102,6 +102,45 @@ pub fn eval<S: Scalar>(
     kink_tol: f64,
 ) -> R<Matrix<S>> {
     Ev::<S>::new(prog, inst, idx, kink_tol).eval(expr)
+}
+
+/// Whether an exact point lies on a kink: evaluates `exprs` exactly with
+/// every variable moving along `dirs` (a dual number per entry) and reports
+/// [`EvalError::NearKink`] when a relu/step/abs/max/min/indicator argument
+/// is exactly at its kink but moves along the direction. Structural zeros
+/// (`1{relu(z) > 0}` at a negative z) stay put and are not reported.
+pub fn probe_kinks(
+    prog: &Program,
+    inst: &Instance,
+    exprs: &[&Expr],
+    idx: &IdxEnv,
+    dirs: &[(ir::VarId, Matrix<num_rational::BigRational>)],
+) -> R<()> {
+    use num_rational::BigRational;
+    let base = Ev::<BigRational>::new(prog, inst, idx, 0.0);
+    let mut ev = base.spawn(|x| x.lift());
+    // Exact values: only an exact zero is below this.
+    ev.kink_tol = f64::MIN_POSITIVE;
+    for (v, d) in dirs {
+        let val = inst.var(*v).to::<BigRational>();
+        if val.data.len() != d.data.len() {
+            continue;
+        }
+        let data = val
+            .data
+            .iter()
+            .zip(&d.data)
+            .map(|(x, dx)| Dual {
+                v: x.clone(),
+                d: dx.clone(),
+            })
+            .collect();
+        ev.set_override(&Target::Var(*v), Matrix::new(val.rows, val.cols, data));
+    }
+    for e in exprs {
+        ev.eval(e)?;
+    }
+    Ok(())
 }
 
 /// Central finite differences of scalar/vector `f` w.r.t. the wrt node (same wrt forms as
