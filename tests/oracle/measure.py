@@ -14,7 +14,7 @@ from collections import defaultdict
 CATEGORIES = [
     ("1 parsing", ("adv_parsing",)),
     ("2 conditions", ("adv_conditions",)),
-    ("3 small box", ("adv_smallbox", "adv_lengths")),
+    ("3 small box", ("adv_smallbox", "adv_lengths", "adv_assume")),
     ("4 rounding", ("adv_rounding",)),
     ("5 kinks", ("adv_kinks",)),
     ("6 textbook/mutants", ("textbook_", "mutant_")),
@@ -27,7 +27,7 @@ def category(name):
     for cat, prefixes in CATEGORIES:
         if name.startswith(prefixes):
             return cat
-    return "?"
+    raise SystemExit(f"{name}: no category; add its prefix to CATEGORIES")
 
 
 def classify(name, line_text, expect):
