@@ -54,7 +54,7 @@ fn check_file(path: &Path, seed: u64) -> (String, check::FileReport) {
         ..Options::default()
     };
     let report = check::check_program(&display, &src, &prog, &opts);
-    (render::render(&prog, &report, Format::Text), report)
+    (render::render(&prog, &src, &report, Format::Text), report)
 }
 
 #[test]

@@ -252,7 +252,7 @@ fn parse_inputs_meet_their_expectations() {
         let display = format!("tests/inputs/{name}");
         let (src, prog) = load(&display, &src).unwrap_or_else(|e| panic!("{e}"));
         let report = check::check_program(&display, &src, &prog, &Options::default());
-        let text = render::render(&prog, &report, Format::Text);
+        let text = render::render(&prog, &src, &report, Format::Text);
         assert!(!report.any_unmet(), "{display}:\n{text}");
         // The verdicts only: the details (rule counts, sampled values)
         // belong to the checker, not to the parse.

@@ -31,7 +31,7 @@ fn run(name: &str, seed: u64, format: Format) -> String {
         ..Options::default()
     };
     let report = check::check_program(&display, &src, &prog, &opts);
-    render::render(&prog, &report, format)
+    render::render(&prog, &src, &report, format)
 }
 
 /// (line, verdict, detail) of every claim of the file.

@@ -187,7 +187,7 @@ fn text_output_of_the_kinks_file() {
         &prog,
         &Options::default(),
     );
-    let text = render::render(&prog, &report, Format::Text);
+    let text = render::render(&prog, &src, &report, Format::Text);
     insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!("sampling_kinks_text", text);
     });
