@@ -3,6 +3,9 @@
 //! `tests/results.schema.json`), `--quiet`, `--color`, the total line, the
 //! refusal of text that is not a `.grad` file, and a closed pipe.
 
+mod common;
+use common::{shared_examples, snapshot_settings};
+
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -79,13 +82,6 @@ fn json_lines(out: &str) -> Vec<Value> {
 
 fn last_line(s: &str) -> &str {
     s.lines().last().unwrap_or("")
-}
-
-fn snapshot_settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
-    s.set_prepend_module_to_snapshot(false);
-    s
 }
 
 const BAD: &str = "dim n, m\nvar W: mat[m, n]\nvar x: vec[m]\nlet z = W x\n";
@@ -604,16 +600,6 @@ fn a_closed_pipe_ends_the_run_quietly() {
 }
 
 // ------------------------------------------------------------ the schema
-
-/// The shared acceptance examples (`GRADPROOF_SHARED`, else `../shared`).
-fn shared_examples() -> Option<PathBuf> {
-    let dir = match std::env::var("GRADPROOF_SHARED") {
-        Ok(d) => PathBuf::from(d),
-        Err(_) => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
-    }
-    .join("examples");
-    dir.is_dir().then_some(dir)
-}
 
 fn schema() -> jsonschema::Validator {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/results.schema.json");

@@ -2,26 +2,12 @@
 //! text and JSON output kept as reviewed snapshots, and the acceptance rule
 //! that every claim meets its expectation.
 
+mod common;
+use common::{shared_examples, snapshot_settings};
+
 use gradproof::check::{self, Options};
 use gradproof::render::{self, Format};
 use std::path::{Path, PathBuf};
-
-fn snapshot_settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
-    s.set_prepend_module_to_snapshot(false);
-    s
-}
-
-/// The shared acceptance examples beside the clone (`../shared/examples`).
-fn shared_examples() -> Option<PathBuf> {
-    let dir = match std::env::var("GRADPROOF_SHARED") {
-        Ok(d) => PathBuf::from(d),
-        Err(_) => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
-    }
-    .join("examples");
-    dir.is_dir().then_some(dir)
-}
 
 fn run(path: &Path, display: &str, format: Format) -> (String, bool) {
     let bytes = std::fs::read(path).unwrap();

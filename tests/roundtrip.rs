@@ -7,27 +7,14 @@
 //! programs. Also: every `tests/inputs/parse_*.grad` meets its expectations,
 //! with the verdicts kept as snapshots.
 
+mod common;
+use common::{shared_examples, snapshot_settings};
+
 use gradproof::check::{self, Options, Outcome, Verdict};
 use gradproof::ir::Program;
 use gradproof::render::expr::{Printer, Style};
 use gradproof::render::{self, Format};
 use std::path::{Path, PathBuf};
-
-fn snapshot_settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
-    s.set_prepend_module_to_snapshot(false);
-    s
-}
-
-fn shared_examples() -> Option<PathBuf> {
-    let dir = match std::env::var("GRADPROOF_SHARED") {
-        Ok(d) => PathBuf::from(d),
-        Err(_) => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
-    }
-    .join("examples");
-    dir.is_dir().then_some(dir)
-}
 
 fn grad_files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
