@@ -748,8 +748,5 @@ fn huge_literals_stay_exact_and_overflow_is_not_a_counterexample() {
     );
     // exp(1000) overflows float64 but not the certified arithmetic: the
     // proof is confirmed numerically, and certainly not contradicted.
-    assert!(
-        out.contains("sampled points (ball arithmetic"),
-        "{out}"
-    );
+    assert!(out.contains("sampled points (ball arithmetic"), "{out}");
 }
