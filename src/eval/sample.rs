@@ -625,10 +625,20 @@ pub fn check_size(rows: usize, cols: usize) -> Result<(), EvalError> {
 /// most about d/6000), and wide entries `(p/q)·10^e` with `p/q` in [1, 10)
 /// and `e` in -3..=3. Float draws are the nearest double, so they are
 /// exact rationals too.
+///
+/// Positive entries at wide points go further, all of a point's together:
+/// the point's denominator picks mixed (`e` in -3..=3), tiny (-12..=-4) or
+/// huge (4..=12), so a claim that fails only for p < 10⁻⁴ or p > 10⁴, or
+/// for a product of several small entries, meets such a point.
 fn draw_entry(rng: &mut Rng, exact: bool, positive: bool, wide: bool, q: i64) -> BigRational {
     let negative = !positive && rng.int_in(0, 1) == 1;
     let mut v = if wide {
-        let e = rng.int_in(-3, 3);
+        let (lo, hi) = match (positive, q % 3) {
+            (true, 1) => (-12, -4),
+            (true, 2) => (4, 12),
+            _ => (-3, 3),
+        };
+        let e = rng.int_in(lo, hi);
         let p = rng.int_in(q, 10 * q - 1);
         let ten = BigInt::from(10).pow(e.unsigned_abs() as u32);
         if e >= 0 {
@@ -771,8 +781,23 @@ pub fn draw_value(
             m.data[k] = ratio(1, 1);
             m
         } else if has(Attr::Simplex) {
+            // On wide points each weight has its own magnitude 10⁻¹²..10³,
+            // so entries reach far towards 0 (near a vertex or an edge).
             let w: Vec<BigRational> = (0..rows * cols)
-                .map(|_| draw_entry(rng, true, true, wide, q))
+                .map(|_| {
+                    let v = draw_entry(rng, true, true, false, q);
+                    if wide {
+                        let e = rng.int_in(-12, 3);
+                        let ten = BigRational::from_integer(BigInt::from(10));
+                        if e >= 0 {
+                            v * num_traits::pow(ten, e as usize)
+                        } else {
+                            v / num_traits::pow(ten, (-e) as usize)
+                        }
+                    } else {
+                        v
+                    }
+                })
                 .collect();
             let total = w.iter().fold(<BigRational as Zero>::zero(), |a, b| a + b);
             // Exact entries summing to 1 exactly (their floats are the
