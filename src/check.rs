@@ -1208,7 +1208,7 @@ impl<'a> Checker<'a> {
             Verdict::Checked,
             if fd_points > 0 {
                 format!(
-                    "agrees with forward-mode derivatives ({}) and with central finite differences (eps 1e-6 in ball arithmetic at {FD_BITS} bits, atol 1e-5, rtol 1e-3) at {fd_points} points",
+                    "agrees with forward-mode derivatives ({}) and with central finite differences (eps 1e-6, atol 1e-5, rtol 1e-3; float64, or ball arithmetic at {FD_BITS} bits where float64 does not pass) at {fd_points} points",
                     arith(exact)
                 )
             } else {

@@ -1327,6 +1327,11 @@ fn pow<S: Scalar>(b: &S, p: &S) -> R<S> {
     let Some(n) = p.as_int_const() else {
         return b.powf(p);
     };
+    // An exact power is computed only when its result fits the exact
+    // budget (`s^1000000000` would have billions of bits).
+    if S::EXACT && b.bits().saturating_mul(n.unsigned_abs()) > 4 * MAX_EXACT_BITS {
+        return Err(EvalError::NotExact);
+    }
     let mut result = S::one();
     let mut base = b.clone();
     let mut e = n.unsigned_abs();

@@ -1081,38 +1081,77 @@ fn lone_var(prog: &Program, side: &ir::Expr, other: &ir::Expr) -> Option<ir::Var
 }
 
 /// Sets each lone variable of an assumption to the other side plus or minus
-/// a positive gap. False when a constructed value breaks its `positive`
-/// attribute (the attempt is redrawn).
+/// a positive gap of mixed magnitude, or, when assumptions bound it from
+/// both sides, to a point of the interval drawn near either end or inside
+/// it (fractions of its width from 10⁻⁶ to 1). False when a bound cannot
+/// be evaluated or a constructed value breaks its `positive` attribute
+/// (the attempt is redrawn). The remaining assumptions are checked by
+/// rejection.
 fn construct_assumptions(
     prog: &Program,
     inst: &mut Instance,
     rng: &mut Rng,
 ) -> Result<bool, EvalError> {
-    for a in &prog.assumes {
-        // `v > e` / `v < e`, or `e < v` / `e > v`.
-        let (v, other, above) = if let Some(v) = lone_var(prog, &a.lhs, &a.rhs) {
-            (v, &a.rhs, matches!(a.op, CmpOp::Gt | CmpOp::Ge))
-        } else if let Some(v) = lone_var(prog, &a.rhs, &a.lhs) {
-            (v, &a.lhs, matches!(a.op, CmpOp::Lt | CmpOp::Le))
+    // `v > e` / `v < e`, or `e < v` / `e > v`: (v, e, v is above e).
+    fn lone<'p>(prog: &Program, a: &'p ir::Assumption) -> Option<(ir::VarId, &'p ir::Expr, bool)> {
+        if let Some(v) = lone_var(prog, &a.lhs, &a.rhs) {
+            Some((v, &a.rhs, matches!(a.op, CmpOp::Gt | CmpOp::Ge)))
         } else {
+            lone_var(prog, &a.rhs, &a.lhs)
+                .map(|v| (v, &a.lhs, matches!(a.op, CmpOp::Lt | CmpOp::Le)))
+        }
+    }
+    let mut done: Vec<ir::VarId> = Vec::new();
+    for a in &prog.assumes {
+        let Some((v, other, above)) = lone(prog, a) else {
             continue;
         };
-        let env: IdxEnv = Vec::new();
-        let bound = match eval::<BigRational>(prog, inst, other, &env, 0.0) {
-            Ok(m) => m.data[0].clone(),
-            Err(EvalError::NotExact) => match eval::<f64>(prog, inst, other, &env, 0.0) {
-                Ok(m) => match BigRational::from_float(m.data[0]) {
-                    Some(r) => r,
-                    None => return Ok(false),
-                },
-                Err(EvalError::Undefined(_)) => return Ok(false),
-                Err(e) => return Err(e),
-            },
-            Err(EvalError::Undefined(_)) => return Ok(false),
-            Err(e) => return Err(e),
+        if done.contains(&v) {
+            continue;
+        }
+        let Some(bound) = bound_value(prog, inst, other)? else {
+            return Ok(false);
         };
-        let gap = draw_entry(rng, true, true, true, inst.den);
-        let mut value = if above { bound + gap } else { bound - gap };
+        // The tightest bound on the other side that evaluates now.
+        let mut opposite: Option<BigRational> = None;
+        for b in &prog.assumes {
+            let Some((w, o, above2)) = lone(prog, b) else {
+                continue;
+            };
+            if w != v || above2 == above {
+                continue;
+            }
+            if let Some(x) = bound_value(prog, inst, o)? {
+                opposite = Some(match opposite {
+                    Some(y) if (above && y < x) || (!above && y > x) => y,
+                    _ => x,
+                });
+            }
+        }
+        let width = opposite.map(|o| &o - &bound).filter(|w| {
+            if above {
+                w.is_positive()
+            } else {
+                w.is_negative()
+            }
+        });
+        let mut value = match width {
+            Some(w) => {
+                let t = draw_entry(rng, true, true, false, inst.den) / ratio(3, 1);
+                let e = rng.int_in(0, 6) as usize;
+                let t = t / num_traits::pow(BigRational::from_integer(BigInt::from(10)), e);
+                let t = if rng.int_in(0, 1) == 1 {
+                    ratio(1, 1) - t
+                } else {
+                    t
+                };
+                &bound + w * t
+            }
+            None => {
+                let gap = draw_entry(rng, true, true, true, inst.den);
+                if above { bound + gap } else { bound - gap }
+            }
+        };
         if !inst.exact {
             value = to_double(&value);
         }
@@ -1120,8 +1159,28 @@ fn construct_assumptions(
             return Ok(false);
         }
         inst.set_var(v, Matrix::scalar(value));
+        done.push(v);
     }
     Ok(true)
+}
+
+/// The value of an assumption's bound at the point (None when undefined).
+fn bound_value(
+    prog: &Program,
+    inst: &Instance,
+    e: &ir::Expr,
+) -> Result<Option<BigRational>, EvalError> {
+    let env: IdxEnv = Vec::new();
+    match eval::<BigRational>(prog, inst, e, &env, 0.0) {
+        Ok(m) => Ok(Some(m.data[0].clone())),
+        Err(EvalError::NotExact) => match eval::<f64>(prog, inst, e, &env, 0.0) {
+            Ok(m) => Ok(BigRational::from_float(m.data[0])),
+            Err(EvalError::Undefined(_)) => Ok(None),
+            Err(e) => Err(e),
+        },
+        Err(EvalError::Undefined(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Strict: a point on an assumption's boundary (`p = 1` for `p <= 1`) is
