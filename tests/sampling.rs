@@ -170,11 +170,19 @@ fn an_exact_point_on_a_kink_is_detected() {
         eval::probe_kinks(&prog, &inst, &[lhs], &Vec::new(), &dirs),
         Ok(())
     );
-    // Without a direction the zero does not move: a structural zero.
+    // Without a direction the zero does not move: a structural zero (the
+    // right side has indicators of z and no derivative that moves z).
     at(&mut inst, 0);
+    let rhs = &claim.steps[0].rhs;
+    assert_eq!(
+        eval::probe_kinks(&prog, &inst, &[rhs], &Vec::new(), &[]),
+        Ok(())
+    );
+    // The left side differentiates with respect to z: z moves, and z = 0
+    // is on the kink of max(z, 0) even without a sampled direction.
     assert_eq!(
         eval::probe_kinks(&prog, &inst, &[lhs], &Vec::new(), &[]),
-        Ok(())
+        Err(EvalError::NearKink)
     );
 }
 
