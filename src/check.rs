@@ -5,7 +5,7 @@
 //! contradiction is reported as an internal error, never as a verdict.
 
 use crate::derive::{self, BackwardPass};
-use crate::eval::{self, EvalError, IdxEnv, Instance, Matrix, SampleOptions, Scalar};
+use crate::eval::{self, Ball, EvalError, IdxEnv, Instance, Matrix, Plan, SampleOptions, Scalar};
 use crate::ir::{
     Activation, Dim, DimId, Expect, Expr, IdxId, Op, Program, Relation, SeqId, SeqPiece, VarId,
     WorkKind,
@@ -195,21 +195,246 @@ struct Checker<'a> {
     internal: Vec<String>,
 }
 
-/// Tolerance for comparing two float evaluations of the same quantity.
-const ATOL: f64 = 1e-7;
-const RTOL: f64 = 1e-6;
 /// Points closer than this to a kink are redrawn.
 const KINK_TOL: f64 = 1e-4;
 /// Redraws allowed per sample point (kinks, undefined values, assumptions).
 const REDRAWS: u32 = 25;
+
+/// Symbolic lengths are also checked beyond the unroll bound, up to this.
+const MAX_LENGTH: u64 = 20;
+/// Exact arithmetic is tried at points whose variables have at most this
+/// many entries in all; larger points are float64 (exact linear algebra and
+/// forward-mode derivatives over large rationals cost too much).
+const EXACT_ENTRIES: usize = 16;
+/// Length combinations drawn beyond the unroll bound (one point each).
+const EXTRA_LENGTHS: u32 = 3;
+
+/// What the numbers of a check depend on, found by walking the expressions
+/// and every definition they reach.
+struct Facts {
+    /// Nodes visited (each definition once): a measure of a point's cost.
+    nodes: usize,
+    /// A relu/step/abs/max/min/indicator is reached.
+    kinks: bool,
+    /// A declared `fun` is reached.
+    funs: bool,
+    /// Dimensions that appear in a reached shape.
+    size_dims: BTreeSet<DimId>,
+    /// Singular values are reached: float64 cannot resolve them for
+    /// products of matrices of mixed magnitudes, so points stay unit-scale.
+    singular: bool,
+    /// Variables reached.
+    vars: BTreeSet<VarId>,
+}
+
+impl Facts {
+    fn of(prog: &Program, roots: &[&Expr]) -> Facts {
+        use crate::ir::ElemFn;
+        let mut f = Facts {
+            nodes: 0,
+            kinks: false,
+            funs: false,
+            size_dims: BTreeSet::new(),
+            singular: false,
+            vars: BTreeSet::new(),
+        };
+        let mut lets = BTreeSet::new();
+        let mut seqs = BTreeSet::new();
+        let mut stack: Vec<&Expr> = roots.to_vec();
+        while let Some(e) = stack.pop() {
+            f.nodes += 1;
+            for d in [e.shape.rows, e.shape.cols] {
+                if let Dim::Sym(id) = d {
+                    f.size_dims.insert(id);
+                }
+            }
+            match &e.op {
+                Op::Let(l) | Op::CallLet(l) if lets.insert(*l) => {
+                    stack.push(&prog.lets[*l].body);
+                }
+                Op::SeqAt(s) if seqs.insert(*s) => {
+                    let decl = &prog.seqs[*s];
+                    for d in [decl.shape.rows, decl.shape.cols] {
+                        if let Dim::Sym(id) = d {
+                            f.size_dims.insert(id);
+                        }
+                    }
+                    for p in &decl.pieces {
+                        if let SeqPiece::Defined { body, guard, .. } = p {
+                            stack.push(body);
+                            if let Some((_, g)) = guard {
+                                stack.push(g);
+                            }
+                        }
+                    }
+                }
+                Op::Var(v) => {
+                    f.vars.insert(*v);
+                    let s = prog.vars[*v].shape;
+                    for d in [s.rows, s.cols] {
+                        if let Dim::Sym(id) = d {
+                            f.size_dims.insert(id);
+                        }
+                    }
+                }
+                Op::Fun(_) | Op::FunPrime(_) => f.funs = true,
+                Op::Smin | Op::Smax => f.singular = true,
+                Op::Max | Op::Min | Op::Indicator(_) => f.kinks = true,
+                Op::Elem(g) | Op::ElemPrime(g)
+                    if matches!(g, ElemFn::Relu | ElemFn::Step | ElemFn::Abs) =>
+                {
+                    f.kinks = true
+                }
+                _ => {}
+            }
+            stack.extend(e.args.iter());
+        }
+        f
+    }
+}
+
+/// What the agreeing points covered.
+#[derive(Default)]
+struct Coverage {
+    exact: usize,
+    float: usize,
+    /// Of the `float` points, those that float64 agreement alone passed.
+    screened: usize,
+    sizes: BTreeSet<Vec<usize>>,
+    lengths: BTreeSet<Vec<u64>>,
+}
+
+impl Coverage {
+    fn points(&self) -> usize {
+        self.exact + self.float
+    }
+    fn add(&mut self, inst: &Instance, size_dims: &[DimId], lens: &[u64], exact: bool) {
+        if exact {
+            self.exact += 1;
+        } else {
+            self.float += 1;
+        }
+        let sizes = inst.sizes();
+        self.sizes.insert(
+            size_dims
+                .iter()
+                .map(|d| sizes.get(*d).copied().unwrap_or(0))
+                .collect(),
+        );
+        self.lengths.insert(lens.to_vec());
+    }
+    /// `12 sampled points (exact rational arithmetic at 8, ball arithmetic
+    /// … at 4); sizes n, m in 6 configurations from 1 to 8; lengths T = 1..6, 9, 20`
+    fn summary(&self, prog: &Program, size_dims: &[DimId], tdims: &[DimId], eq: bool) -> String {
+        let _ = eq;
+        let mut parts = Vec::new();
+        if self.exact > 0 {
+            parts.push(format!("exact rational arithmetic at {}", self.exact));
+        }
+        let certified = self.float - self.screened;
+        if certified > 0 {
+            parts.push(format!(
+                "ball arithmetic certified to {AGREE_DIGITS} significant digits at {certified}"
+            ));
+        }
+        if self.screened > 0 {
+            parts.push(format!(
+                "float64 agreement to a relative {SCREEN_RTOL:e} at {}",
+                self.screened
+            ));
+        }
+        let arith = if parts.len() == 1 && self.screened == 0 {
+            arith(self.float == 0)
+        } else {
+            parts.join(", ")
+        };
+        let mut s = format!("{} sampled points ({arith})", self.points());
+        if !size_dims.is_empty() {
+            let all: Vec<usize> = self.sizes.iter().flatten().copied().collect();
+            let (lo, hi) = (
+                all.iter().min().copied().unwrap_or(0),
+                all.iter().max().copied().unwrap_or(0),
+            );
+            let k = self.sizes.len();
+            s.push_str(&format!(
+                "; sizes {} in {k} configuration{} from {lo} to {hi}",
+                lengths_name(prog, size_dims),
+                if k == 1 { "" } else { "s" }
+            ));
+        }
+        if tdims.len() == 1 {
+            let vals: BTreeSet<u64> = self
+                .lengths
+                .iter()
+                .filter_map(|l| l.first())
+                .copied()
+                .collect();
+            s.push_str(&format!(
+                "; lengths {} = {}",
+                lengths_name(prog, tdims),
+                compress(&vals)
+            ));
+        } else if tdims.len() > 1 {
+            let all: Vec<u64> = self.lengths.iter().flatten().copied().collect();
+            s.push_str(&format!(
+                "; lengths {} in {} combinations from {} to {}, each on its own",
+                lengths_name(prog, tdims),
+                self.lengths.len(),
+                all.iter().min().copied().unwrap_or(0),
+                all.iter().max().copied().unwrap_or(0)
+            ));
+        }
+        s
+    }
+}
+
+/// `1..6, 9, 20`
+fn compress(vals: &BTreeSet<u64>) -> String {
+    let v: Vec<u64> = vals.iter().copied().collect();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < v.len() {
+        let mut j = i;
+        while j + 1 < v.len() && v[j + 1] == v[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j >= i + 2 {
+            format!("{}..{}", v[i], v[j])
+        } else if j == i + 1 {
+            format!("{}, {}", v[i], v[j])
+        } else {
+            v[i].to_string()
+        });
+        i = j + 1;
+    }
+    parts.join(", ")
+}
+
+/// Whether an exact point lies on a kink of either side for some index
+/// assignment (see [`eval::probe_kinks`]).
+fn on_kink(
+    prog: &Program,
+    inst: &Instance,
+    lhs: &Expr,
+    rhs: &Expr,
+    idxs: &[IdxId],
+    salt: u32,
+) -> bool {
+    let dirs = inst.directions(prog, salt as u64);
+    idx_envs(prog, inst, idxs).iter().any(|env| {
+        eval::probe_kinks(prog, inst, &[lhs, rhs], env, &dirs) == Err(EvalError::NearKink)
+    })
+}
 
 /// What a numeric comparison found.
 enum Sampled {
     /// All points agreed: how many, and in which arithmetic.
     Agree {
         points: usize,
+        /// every point was exact
         exact: bool,
-        lengths: Vec<u64>,
+        /// `12 sampled points (arithmetic); sizes …; lengths …`
+        summary: String,
     },
     Counterexample(String),
     Undetermined(String),
@@ -305,16 +530,9 @@ impl<'a> Checker<'a> {
                 );
             }
             return match self.sample(lhs, rhs, Compare::Cmp(op), salt) {
-                Sampled::Agree {
-                    points, lengths, ..
-                } => report(
-                    Verdict::Checked,
-                    format!(
-                        "holds at {points} sampled points (float64){}",
-                        lengths_note(&lengths)
-                    ),
-                    vec![],
-                ),
+                Sampled::Agree { summary, .. } => {
+                    report(Verdict::Checked, format!("holds at {summary}"), vec![])
+                }
                 Sampled::Counterexample(c) => report(Verdict::Refuted, c, vec![]),
                 Sampled::Undetermined(r) => report(Verdict::Unknown, r, vec![]),
             };
@@ -322,6 +540,8 @@ impl<'a> Checker<'a> {
 
         // A proof first: exact evaluation, the exact 1-D procedure, then egg.
         let mut proof: Option<(String, Vec<String>, Vec<String>)> = None;
+        // Exact evaluation of a closed claim is its own confirmation.
+        let mut closed_proof = false;
         let mut not_proved = String::new();
         if is_closed(prog, lhs) && is_closed(prog, rhs) {
             let inst = eval::sample(prog, &self.sample_opts(salt, 0, vec![], true));
@@ -330,6 +550,7 @@ impl<'a> Checker<'a> {
                 let r = eval::eval::<BigRational>(prog, &inst, rhs, &Vec::new(), 0.0);
                 if let (Ok(l), Ok(r)) = (&l, &r) {
                     if l == r {
+                        closed_proof = true;
                         proof = Some((
                             format!("exact evaluation: both sides are {}", fmt_generic(l)),
                             vec![],
@@ -406,40 +627,27 @@ impl<'a> Checker<'a> {
                 )
             }
             (Sampled::Counterexample(c), None) => report(Verdict::Refuted, c, vec![]),
-            (
-                Sampled::Agree {
-                    points,
-                    exact,
-                    lengths,
-                },
-                Some((how, expl, _)),
-            ) => report(
+            (Sampled::Agree { summary, .. }, Some((how, expl, _))) => report(
                 Verdict::Proved,
-                format!(
-                    "{how}; confirmed at {points} sampled points ({}){}",
-                    arith(exact),
-                    lengths_note(&lengths)
-                ),
+                format!("{how}; confirmed at {summary}"),
                 expl,
             ),
-            (Sampled::Undetermined(r), Some((how, expl, _))) => report(
+            (Sampled::Undetermined(r), Some((how, expl, _))) if closed_proof => report(
                 Verdict::Proved,
-                format!("{how}; no numeric confirmation: {r}"),
+                format!("{how}; the exact evaluation is the confirmation (sampling: {r})"),
                 expl,
             ),
-            (
-                Sampled::Agree {
-                    points,
-                    exact,
-                    lengths,
-                },
-                None,
-            ) => report(
+            // A proof nothing numeric confirms could be a wrong rule exactly
+            // where the numbers cannot look.
+            (Sampled::Undetermined(r), Some((how, _, _))) => report(
+                Verdict::Unknown,
+                format!("{how}, but no numeric confirmation: {r}"),
+                vec![],
+            ),
+            (Sampled::Agree { summary, .. }, None) => report(
                 Verdict::Checked,
                 format!(
-                    "equal at {points} sampled points ({}){}{}",
-                    arith(exact),
-                    lengths_note(&lengths),
+                    "equal at {summary}{}",
                     if not_proved.is_empty() {
                         String::new()
                     } else {
@@ -468,28 +676,95 @@ impl<'a> Checker<'a> {
     }
 
     /// Compares two expressions at sampled points, for every value of the
-    /// free `idx` variables and every unrolled length.
+    /// free `idx` variables and every length: each symbolic length takes
+    /// every value 1..=unroll (the others drawn independently beside it),
+    /// then values beyond the bound up to [`MAX_LENGTH`]. Each point has
+    /// its own size configuration (all ones, distinct, equal, independent
+    /// 1..=8), entry scale (unit or mixed 10⁻³..10³) and `fun` family.
+    /// Exact arithmetic is tried first at every point and hands over to
+    /// float64 when a value outgrows the exact budget; an exact point on a
+    /// kink is redrawn.
     fn sample(&self, lhs: &Expr, rhs: &Expr, cmp: Compare, salt: u64) -> Sampled {
         let prog = self.prog;
         let tdims = time_dims(prog, &[lhs, rhs]);
-        let lengths: Vec<u64> = if tdims.is_empty() {
-            vec![0]
+        let facts = Facts::of(prog, &[lhs, rhs]);
+        let size_dims: Vec<DimId> = facts
+            .size_dims
+            .iter()
+            .copied()
+            .filter(|d| !tdims.contains(d) && prog.dims[*d].value.is_none())
+            .collect();
+        let unroll = self.opts.unroll.max(1);
+        let samples = self.opts.samples.max(1);
+        // (lengths of the time dims, points, first plan index)
+        let mut schedule: Vec<(Vec<u64>, u32, u32)> = Vec::new();
+        if tdims.is_empty() {
+            let factor = if facts.nodes <= 30 {
+                8
+            } else if facts.nodes <= 300 {
+                2
+            } else {
+                1
+            };
+            schedule.push((vec![], samples * factor, 0));
         } else {
-            (1..=self.opts.unroll).collect()
-        };
+            let mut rng = eval::sample::Rng::new(mix(self.opts.seed, salt ^ 0x1e_6e74));
+            for len in 1..=unroll {
+                let mut a = vec![len];
+                for _ in 1..tdims.len() {
+                    // Odd rounds keep the other lengths different from this
+                    // one, so lengths that only ever agree cannot hide.
+                    let mut v = rng.int_in(1, unroll as i64) as u64;
+                    while unroll > 1 && len % 2 == 1 && v == len {
+                        v = rng.int_in(1, unroll as i64) as u64;
+                    }
+                    a.push(v);
+                }
+                schedule.push((a, samples, 0));
+            }
+            let hi = MAX_LENGTH.max(unroll + 1) as i64;
+            for k in 0..EXTRA_LENGTHS {
+                let a = tdims
+                    .iter()
+                    .map(|_| rng.int_in(unroll as i64 + 1, hi) as u64)
+                    .collect();
+                schedule.push((a, 1, 3 + k));
+            }
+        }
         let idxs = free_idxs(&[lhs, rhs]);
-        let mut exact_ok = matches!(cmp, Compare::Eq);
-        let mut points = 0usize;
+        let mut exact_on = matches!(cmp, Compare::Eq);
+        // The smallest total size (sizes plus lengths) at which exact
+        // arithmetic outgrew its budget: larger points go to float64 at once.
+        let mut exact_fail: Option<usize> = None;
+        let mut cov = Coverage::default();
         let mut last_problem = String::new();
-        for &len in &lengths {
-            let overrides: Vec<(DimId, u64)> = tdims.iter().map(|&d| (d, len)).collect();
-            for draw in 0..self.opts.samples {
-                let mut done = false;
+        // Points the float64 screen passed / could not decide, cheapest first.
+        let mut candidates: Vec<Candidate> = Vec::new();
+        let mut differing: Vec<Candidate> = Vec::new();
+        let mut unevaluated: Vec<Candidate> = Vec::new();
+        for (round, (lens, n, first)) in schedule.iter().enumerate() {
+            let overrides: Vec<(DimId, u64)> = tdims.iter().copied().zip(lens.clone()).collect();
+            let salt = salt ^ ((round as u64) << 40);
+            for p in 0..*n {
+                let q = first + p;
+                let wide = (q / 2) % 2 == 1 && !facts.singular;
+                // Odd points instantiate `fun`s with non-polynomial families.
+                let float_funs = facts.funs && q % 2 == 1;
                 for retry in 0..REDRAWS {
-                    let d = draw * (REDRAWS + 1) + retry;
-                    let inst = match eval::sample(
+                    // A wide point that failed twice is redrawn at unit
+                    // scale: mixed magnitudes that leave a domain (a
+                    // softmax underflowing into a log) do so systematically.
+                    let plan = Plan {
+                        sizes: q,
+                        wide: wide && retry < 2,
+                        family: q,
+                    };
+                    let d = p * (REDRAWS + 1) + retry;
+                    let want_exact = exact_on && !float_funs;
+                    let inst = match eval::sample_with(
                         prog,
-                        &self.sample_opts(salt, d, overrides.clone(), exact_ok),
+                        &self.sample_opts(salt, d, overrides.clone(), want_exact),
+                        &plan,
                     ) {
                         Ok(i) => i,
                         Err(e) => {
@@ -497,68 +772,214 @@ impl<'a> Checker<'a> {
                             continue;
                         }
                     };
-                    let result = if exact_ok {
-                        match compare_all::<BigRational>(prog, &inst, lhs, rhs, cmp, &idxs, 0.0) {
-                            Err(EvalError::NotExact) => {
-                                exact_ok = false;
+                    let total: usize = size_dims
+                        .iter()
+                        .map(|d| inst.sizes().get(*d).copied().unwrap_or(1))
+                        .sum::<usize>()
+                        + lens.iter().sum::<u64>() as usize;
+                    let entries: usize = facts
+                        .vars
+                        .iter()
+                        .map(|v| {
+                            let (r, c) = inst.shape_dims(prog.vars[*v].shape);
+                            r * c
+                        })
+                        .sum();
+                    let want_exact = want_exact
+                        && entries <= EXACT_ENTRIES
+                        && exact_fail.is_none_or(|f| total < f);
+                    let mut exact_used = want_exact;
+                    let mut result = if want_exact {
+                        compare_all::<BigRational>(prog, &inst, lhs, rhs, cmp, &idxs, 0.0)
+                    } else {
+                        Err(EvalError::NotExact)
+                    };
+                    if want_exact && result == Err(EvalError::NotExact) {
+                        // Transcendental (or too large even at size 1):
+                        // the rest of the check is float64.
+                        if plan.sizes == 0 || size_dims.is_empty() {
+                            exact_on = false;
+                        }
+                        exact_fail = Some(exact_fail.map_or(total, |f| f.min(total)));
+                        exact_used = false;
+                    }
+                    let mut screened = false;
+                    if !exact_used {
+                        // Certified evaluation is costly, so every point is
+                        // screened in float64 first. Points the screen passes
+                        // and points it cannot decide (a difference, or an
+                        // evaluation error that may be float64's own) are
+                        // kept, cheapest first, and a few of each are
+                        // certified after the loop: every counterexample and
+                        // every point counted as undecided-then-agreeing is
+                        // certified; the rest count as screened only.
+                        let cost = entries + total;
+                        let screen = float_screen(prog, &inst, lhs, rhs, cmp, &idxs);
+                        if screen == Ok(Screen::Pass) {
+                            screened = true;
+                            result = Ok(None);
+                        } else {
+                            let failed = screen.is_err();
+                            if let Err(e) = &screen {
+                                last_problem = eval_problem(e);
+                            }
+                            let c = Candidate {
+                                cost,
+                                inst,
+                                lens: lens.clone(),
+                            };
+                            if failed {
+                                keep_cheapest(&mut unevaluated, c, UNEVALUATED_TRIES);
+                            } else {
+                                // Clear differences first (they are
+                                // likely real and decided at once), then
+                                // unit-scale points: a real difference shows
+                                // there too, and is decided cheaply.
+                                let faint = !matches!(screen, Ok(Screen::Differ(m)) if m > CLEAR_DIFFERENCE);
+                                let c = Candidate {
+                                    cost: c.cost
+                                        + usize::from(c.inst.wide) * WIDE_COST
+                                        + usize::from(faint) * 2 * WIDE_COST,
+                                    ..c
+                                };
+                                keep_cheapest(&mut differing, c, MAX_DIFFERING);
+                            }
+                            if failed {
                                 continue;
                             }
-                            r => r,
+                            break;
                         }
-                    } else {
-                        compare_all::<f64>(prog, &inst, lhs, rhs, cmp, &idxs, KINK_TOL)
-                    };
+                    }
+                    // A mismatch at an exact point on a kink says nothing
+                    // (the two sides may take different one-sided values).
+                    // An agreement there is one point among many drawn
+                    // from thousands of values per entry, so it is kept.
+                    if exact_used
+                        && facts.kinks
+                        && matches!(result, Ok(Some(_)))
+                        && on_kink(prog, &inst, lhs, rhs, &idxs, d)
+                    {
+                        last_problem = "every point drawn was on a kink".into();
+                        continue;
+                    }
                     match result {
                         Ok(None) => {
-                            points += 1;
-                            done = true;
+                            cov.add(&inst, &size_dims, lens, exact_used);
+                            if screened {
+                                cov.screened += 1;
+                                keep_cheapest(
+                                    &mut candidates,
+                                    Candidate {
+                                        cost: entries + total,
+                                        inst,
+                                        lens: lens.clone(),
+                                    },
+                                    CANDIDATES,
+                                );
+                            }
                             break;
                         }
                         Ok(Some(mismatch)) => {
-                            let vars = free_inputs(prog, &[lhs, rhs]);
-                            let mut at = Vec::new();
-                            if len > 0 {
-                                for &t in &tdims {
-                                    at.push(format!("{} = {len}", prog.dims[t].name));
-                                }
-                            }
-                            let values = inst.describe(prog, &vars.0, &vars.1);
-                            return Sampled::Counterexample(format!(
-                                "counterexample{}: {}{}{}",
-                                if at.is_empty() {
-                                    String::new()
-                                } else {
-                                    format!(" at {}", at.join(", "))
-                                },
-                                values,
-                                if values.is_empty() { "" } else { "; " },
-                                mismatch
+                            return Sampled::Counterexample(counterexample(
+                                prog, lhs, rhs, &tdims, lens, &inst, &mismatch,
                             ));
                         }
                         Err(e) => last_problem = eval_problem(&e),
                     }
                 }
-                if !done && points == 0 && draw + 1 == self.opts.samples {
-                    return Sampled::Undetermined(format!(
-                        "no sample point could be evaluated ({})",
-                        if last_problem.is_empty() {
-                            "no valid point found".into()
-                        } else {
-                            last_problem.clone()
-                        }
-                    ));
-                }
+            }
+            if round == 0 && cov.points() == 0 && differing.is_empty() && unevaluated.is_empty() {
+                // Nothing evaluates at the first length: stop early.
+                break;
             }
         }
-        if points == 0 {
+        // The points the screen could not decide, cheapest first: where
+        // float64 saw a difference, until a few agree once certified (what
+        // float64 saw was its own rounding); where float64 could not
+        // evaluate, the cheapest few. A certified difference is a
+        // counterexample.
+        let (mut agreed, mut undecided) = (0, 0);
+        let doubtful = differing
+            .iter()
+            .map(|c| (c, true))
+            .chain(unevaluated.iter().map(|c| (c, false)));
+        for (c, differs) in doubtful {
+            if differs && (agreed >= DIFFERING_POINTS || undecided >= DIFFERING_POINTS) {
+                continue;
+            }
+            // A point where float64 differs may need many bits to agree
+            // (heavy cancellation); past a moderate precision it is left
+            // uncounted rather than paid for.
+            let max_bits = if differs { DOUBTFUL_BITS } else { MAX_BITS };
+            match certify(prog, &c.inst, lhs, rhs, cmp, &idxs, max_bits) {
+                Ok(None) => {
+                    cov.add(&c.inst, &size_dims, &c.lens, false);
+                    agreed += usize::from(differs);
+                }
+                Err(e) if differs => {
+                    undecided += 1;
+                    last_problem = eval_problem(&e);
+                }
+                Ok(Some(mismatch)) => {
+                    return Sampled::Counterexample(counterexample(
+                        prog, lhs, rhs, &tdims, &c.lens, &c.inst, &mismatch,
+                    ));
+                }
+                Err(e) => last_problem = eval_problem(&e),
+            }
+        }
+        // Certify the cheapest screened points, the second one at a
+        // different size configuration or length where there is one, so
+        // that a difference below the screen's tolerance is still found.
+        let mut shapes: Vec<(&[usize], &[u64])> = Vec::new();
+        let (mut first, mut rest) = (Vec::new(), Vec::new());
+        for c in &candidates {
+            let shape = (c.inst.sizes(), c.lens.as_slice());
+            if shapes.contains(&shape) {
+                rest.push(c);
+            } else {
+                shapes.push(shape);
+                first.push(c);
+            }
+        }
+        let mut certified = 0;
+        for c in first.into_iter().chain(rest) {
+            if certified >= CERTIFIED_POINTS {
+                break;
+            }
+            match certify(prog, &c.inst, lhs, rhs, cmp, &idxs, MAX_BITS) {
+                Ok(None) => {
+                    cov.screened -= 1;
+                    certified += 1;
+                }
+                Ok(Some(mismatch)) => {
+                    return Sampled::Counterexample(counterexample(
+                        prog, lhs, rhs, &tdims, &c.lens, &c.inst, &mismatch,
+                    ));
+                }
+                Err(e) => last_problem = eval_problem(&e),
+            }
+        }
+        if cov.exact == 0 && cov.float > 0 && cov.float == cov.screened {
             return Sampled::Undetermined(format!(
-                "no sample point could be evaluated ({last_problem})"
+                "float64 agreed at {} points but none could be certified ({})",
+                cov.float, last_problem
+            ));
+        }
+        if cov.points() == 0 {
+            return Sampled::Undetermined(format!(
+                "no sample point could be evaluated ({})",
+                if last_problem.is_empty() {
+                    "no valid point found".into()
+                } else {
+                    last_problem
+                }
             ));
         }
         Sampled::Agree {
-            points,
-            exact: exact_ok,
-            lengths: if tdims.is_empty() { vec![] } else { lengths },
+            points: cov.points(),
+            exact: cov.float == 0,
+            summary: cov.summary(prog, &size_dims, &tdims, matches!(cmp, Compare::Eq)),
         }
     }
 
@@ -758,8 +1179,7 @@ impl<'a> Checker<'a> {
         result: &Expr,
         salt: u64,
     ) -> (Verdict, String) {
-        let prog = self.prog;
-        match self.sample(node, result, Compare::Eq, salt) {
+        let exact = match self.sample(node, result, Compare::Eq, salt) {
             Sampled::Counterexample(c) => {
                 self.internal.push(format!(
                     "line {line}: a derived result disagrees with forward-mode derivatives: {c}"
@@ -772,8 +1192,8 @@ impl<'a> Checker<'a> {
                 );
             }
             Sampled::Undetermined(r) => return (Verdict::Unknown, r),
-            Sampled::Agree { .. } => {}
-        }
+            Sampled::Agree { exact, .. } => exact,
+        };
         // Finite differences need a plain derivative node.
         let fd_points = if node.args.len() == 2 && matches!(node.op, Op::Grad | Op::Jac | Op::D) {
             match self.finite_differences(node, result, salt) {
@@ -793,15 +1213,18 @@ impl<'a> Checker<'a> {
         } else {
             0
         };
-        let _ = prog;
         (
             Verdict::Checked,
             if fd_points > 0 {
                 format!(
-                    "agrees with forward-mode derivatives and with central finite differences (eps 1e-6, atol 1e-5, rtol 1e-3) at {fd_points} points"
+                    "agrees with forward-mode derivatives ({}) and with central finite differences (eps 1e-6, atol 1e-5, rtol 1e-3; float64, or ball arithmetic at {FD_BITS} bits where float64 does not pass) at {fd_points} points",
+                    arith(exact)
                 )
             } else {
-                "agrees with forward-mode derivatives at the sampled points".to_string()
+                format!(
+                    "agrees with forward-mode derivatives at the sampled points ({})",
+                    arith(exact)
+                )
             },
         )
     }
@@ -830,20 +1253,10 @@ impl<'a> Checker<'a> {
                     let envs = idx_envs(prog, &inst, &idxs);
                     let mut ok = true;
                     for env in &envs {
-                        let fd = eval::finite_difference(prog, &inst, f, wrt, env);
-                        let r = eval::eval::<f64>(prog, &inst, result, env, KINK_TOL);
-                        match (fd, r) {
-                            (Ok(fd), Ok(r)) => {
-                                let fd = reshape_like(fd, &r);
-                                if !eval::close(&r, &fd, 1e-5, 1e-3) {
-                                    return Err(format!(
-                                        "derived {} but finite differences give {}",
-                                        fmt_f64(&r),
-                                        fmt_f64(&fd)
-                                    ));
-                                }
-                            }
-                            _ => {
+                        match certified_fd(prog, &inst, f, wrt, result, env) {
+                            Some(Ok(())) => {}
+                            Some(Err(text)) => return Err(text),
+                            None => {
                                 ok = false;
                                 break;
                             }
@@ -938,6 +1351,61 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// Central finite differences of `f` in ball arithmetic against the derived
+/// `result` at one point: rounding cannot cancel away a large `f`, so only
+/// the truncation error of the step remains, which the gradcheck-style
+/// tolerance covers. None when the point cannot be used (near a kink,
+/// undefined, or a value beyond float64 to compare).
+fn certified_fd(
+    prog: &Program,
+    inst: &Instance,
+    f: &Expr,
+    wrt: &Expr,
+    result: &Expr,
+    env: &IdxEnv,
+) -> Option<Result<(), String>> {
+    // float64 first: a pass there is final (the derived result was already
+    // certified against forward-mode derivatives); only a point it cannot
+    // pass, where rounding may be what differs, pays for ball arithmetic.
+    if let (Ok(fd), Ok(r)) = (
+        eval::finite_difference(prog, inst, f, wrt, env),
+        eval::eval::<f64>(prog, inst, result, env, KINK_TOL),
+    ) {
+        let fd = reshape_like(fd, &r);
+        if fd.data.iter().chain(&r.data).all(|x| x.is_finite()) && eval::close(&r, &fd, 1e-5, 1e-3)
+        {
+            return Some(Ok(()));
+        }
+    }
+    let eps = BigRational::new(1.into(), 1_000_000.into());
+    let (both, _) = eval::ball::with_precision(FD_BITS, || {
+        let fd = eval::finite_difference_in::<Ball>(
+            prog,
+            inst,
+            f,
+            wrt,
+            env,
+            &Ball::from_rational(&eps),
+        )?;
+        let r = eval::eval::<Ball>(prog, inst, result, env, KINK_TOL)?;
+        Ok::<_, EvalError>((to_f64(&fd), to_f64(&r)))
+    });
+    let (fd, r) = both.ok()?;
+    let fd = reshape_like(fd, &r);
+    if fd.data.iter().chain(&r.data).any(|x| !x.is_finite()) {
+        return None;
+    }
+    if eval::close(&r, &fd, 1e-5, 1e-3) {
+        Some(Ok(()))
+    } else {
+        Some(Err(format!(
+            "derived {} but finite differences give {}",
+            fmt_f64(&r),
+            fmt_f64(&fd)
+        )))
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Compare {
     Eq,
@@ -946,6 +1414,9 @@ enum Compare {
 
 /// Evaluates both sides for every assignment of the free `idx` variables;
 /// `Ok(Some(text))` describes the first mismatch.
+///
+/// Exact arithmetic decides by equality; numeric decisions go through
+/// [`certify`] instead, so rounding never decides a verdict.
 fn compare_all<S: Scalar>(
     prog: &Program,
     inst: &Instance,
@@ -958,74 +1429,344 @@ fn compare_all<S: Scalar>(
     for env in idx_envs(prog, inst, idxs) {
         let l = eval::eval::<S>(prog, inst, lhs, &env, kink_tol)?;
         let r = eval::eval::<S>(prog, inst, rhs, &env, kink_tol)?;
-        let lf = to_f64(&l);
-        let rf = to_f64(&r);
-        let exact = kink_tol == 0.0;
-        if !exact && lf.data.iter().chain(&rf.data).any(|x| !x.is_finite()) {
-            // An overflow says nothing about equality: the point is redrawn.
-            return Err(EvalError::Undefined(
-                "a value overflows float64 (inf or NaN)".into(),
-            ));
-        }
-        let bad = match cmp {
-            Compare::Eq => {
-                if exact {
-                    l.dims() != r.dims()
-                        || l.data
-                            .iter()
-                            .zip(&r.data)
-                            .any(|(a, b)| a.cmp_value(b) != std::cmp::Ordering::Equal)
-                } else {
-                    !eval::close(&lf, &rf, ATOL, RTOL)
+        let bad = l.dims() != r.dims()
+            || l.data.iter().zip(&r.data).any(|(a, b)| {
+                let o = a.cmp_value(b);
+                match cmp {
+                    Compare::Eq => o != std::cmp::Ordering::Equal,
+                    Compare::Cmp(op) => !cmp_holds(op, o),
                 }
-            }
-            Compare::Cmp(op) => {
-                let (a, b) = (lf.data[0], rf.data[0]);
-                // The tolerance below is absolute near zero: two sides that
-                // both vanish (a product of 1000 factors underflowing) cannot
-                // be ordered in float64, so the point is redrawn.
-                if !(a.is_finite() && b.is_finite()) || a.abs().max(b.abs()) < 1e-8 {
-                    return Err(EvalError::Undefined(
-                        "both sides within 1e-8 of zero, too close to order in float64".into(),
-                    ));
-                }
-                let tol = 1e-9 * (1.0 + a.abs().max(b.abs()));
-                match op {
-                    crate::ir::CmpOp::Le => a > b + tol,
-                    crate::ir::CmpOp::Lt => a >= b + tol,
-                    crate::ir::CmpOp::Ge => a < b - tol,
-                    crate::ir::CmpOp::Gt => a <= b - tol,
-                }
-            }
-        };
+            });
         if bad {
-            let at: Vec<String> = env
-                .iter()
-                .map(|(i, v)| format!("{} = {v}", prog.idxs[*i].name))
-                .collect();
-            let (ls, rs) = if exact {
-                (fmt_generic(&l), fmt_generic(&r))
-            } else {
-                (fmt_f64(&lf), fmt_f64(&rf))
-            };
-            let diff = lf
+            let diff = l
                 .data
                 .iter()
-                .zip(&rf.data)
-                .map(|(a, b)| (a - b).abs())
+                .zip(&r.data)
+                .map(|(a, b)| a.sub(b).to_f64().abs())
                 .fold(0.0, f64::max);
             return Ok(Some(format!(
-                "{}left = {ls}, right = {rs} (largest difference {})",
-                if at.is_empty() {
-                    String::new()
-                } else {
-                    format!("at {}: ", at.join(", "))
-                },
+                "{}left = {}, right = {} (largest difference {})",
+                idx_note(prog, &env),
+                fmt_generic(&l),
+                fmt_generic(&r),
                 sig(diff)
             )));
         }
     }
     Ok(None)
+}
+
+/// [`compare_all`] in certified ball arithmetic (see [`compare_certified`]),
+/// with at most `max_bits` of working precision.
+fn certify(
+    prog: &Program,
+    inst: &Instance,
+    lhs: &Expr,
+    rhs: &Expr,
+    cmp: Compare,
+    idxs: &[IdxId],
+    max_bits: u64,
+) -> Result<Option<String>, EvalError> {
+    for env in idx_envs(prog, inst, idxs) {
+        if let Some(m) = compare_certified(prog, inst, lhs, rhs, cmp, &env, max_bits)? {
+            return Ok(Some(m));
+        }
+    }
+    Ok(None)
+}
+
+/// The largest working precision of the certified comparison.
+const MAX_BITS: u64 = 4096;
+/// The largest working precision spent on a point where float64 differed.
+const DOUBTFUL_BITS: u64 = 384;
+
+/// Working precisions (bits) of the certified comparison, tried in turn
+/// while undecided. Past the last one the point is redrawn. The first one
+/// resolves relative differences down to about 10^-50, well below the
+/// 30 digits that count as agreement.
+const PRECISIONS: [u64; 6] = [192, 384, 768, 1536, 3072, 4096];
+/// Points of one check that are certified whatever the float64 screen says.
+const CERTIFIED_POINTS: usize = 2;
+/// Screened points kept as candidates for certification.
+const CANDIDATES: usize = 6;
+/// Points where float64 saw a difference that are kept for certification.
+const MAX_DIFFERING: usize = 64;
+/// Certified agreements (or undecided attempts) at such points after which
+/// the remaining ones are taken to be float64's rounding too.
+const DIFFERING_POINTS: usize = 4;
+/// Orders mixed-magnitude points after every unit-scale one.
+const WIDE_COST: usize = 1 << 20;
+/// A float64 difference (relative to the values) that rounding is unlikely
+/// to explain.
+const CLEAR_DIFFERENCE: f64 = 1e-6;
+/// Points float64 could not evaluate that are tried in ball arithmetic.
+const UNEVALUATED_TRIES: usize = 2;
+
+/// Keeps `list` sorted by cost with at most `cap` entries; among equal
+/// costs the earlier point stays first, so the choice is deterministic.
+fn keep_cheapest(list: &mut Vec<Candidate>, c: Candidate, cap: usize) {
+    let at = list.partition_point(|x| x.cost <= c.cost);
+    if at < cap {
+        list.insert(at, c);
+        list.truncate(cap);
+    }
+}
+
+/// A point the float64 screen passed, kept for certification.
+struct Candidate {
+    /// Entries of the inputs plus sizes and lengths: what evaluation costs.
+    cost: usize,
+    inst: Instance,
+    lens: Vec<u64>,
+}
+
+/// The text of a counterexample: lengths, the values of the inputs the
+/// claim depends on, then the mismatch.
+fn counterexample(
+    prog: &Program,
+    lhs: &Expr,
+    rhs: &Expr,
+    tdims: &[DimId],
+    lens: &[u64],
+    inst: &Instance,
+    mismatch: &str,
+) -> String {
+    let vars = free_inputs(prog, &[lhs, rhs]);
+    let at: Vec<String> = tdims
+        .iter()
+        .zip(lens)
+        .map(|(t, l)| format!("{} = {l}", prog.dims[*t].name))
+        .collect();
+    let values = inst.describe(prog, &vars.0, &vars.1);
+    format!(
+        "counterexample{}: {}{}{}",
+        if at.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", at.join(", "))
+        },
+        values,
+        if values.is_empty() { "" } else { "; " },
+        mismatch
+    )
+}
+/// Relative agreement (to the larger side's magnitude) at which the float64
+/// screen passes a point without certifying it.
+const SCREEN_RTOL: f64 = 1e-10;
+
+/// The float64 screen: true when both sides evaluate finitely and agree
+/// entrywise to `SCREEN_RTOL` relative to the largest magnitude on either
+/// side or 1, whichever is larger (an inequality: holds with that margin). Anything else, an
+/// evaluation error included, sends the point to certified evaluation.
+fn float_screen(
+    prog: &Program,
+    inst: &Instance,
+    lhs: &Expr,
+    rhs: &Expr,
+    cmp: Compare,
+    idxs: &[IdxId],
+) -> Result<Screen, EvalError> {
+    let mut worst = Screen::Pass;
+    for env in idx_envs(prog, inst, idxs) {
+        let l = eval::eval::<f64>(prog, inst, lhs, &env, KINK_TOL)?;
+        let r = eval::eval::<f64>(prog, inst, rhs, &env, KINK_TOL)?;
+        if l.dims() != r.dims() {
+            return Ok(Screen::Differ(f64::INFINITY));
+        }
+        let scale = l
+            .data
+            .iter()
+            .chain(&r.data)
+            .fold(0.0f64, |m, x| m.max(x.abs()));
+        if !scale.is_finite() {
+            return Ok(Screen::Differ(0.0));
+        }
+        // Against at least 1, the size of the sampled inputs, as the
+        // certified comparison measures a value near zero: float64's
+        // rounding of O(1) terms that cancel is not a difference.
+        let against = scale.max(1.0);
+        let tol = SCREEN_RTOL * against;
+        for (a, b) in l.data.iter().zip(&r.data) {
+            // How far the pair is from passing, relative to `against`
+            // (0 for an inequality that holds but without the margin).
+            let miss = match cmp {
+                Compare::Eq => ((a - b).abs() > tol).then(|| (a - b).abs() / against),
+                Compare::Cmp(op) => {
+                    let slack = match op {
+                        crate::ir::CmpOp::Le | crate::ir::CmpOp::Lt => b - a,
+                        crate::ir::CmpOp::Ge | crate::ir::CmpOp::Gt => a - b,
+                    };
+                    (slack <= tol).then(|| (-slack).max(0.0) / against)
+                }
+            };
+            if let Some(m) = miss {
+                worst = match worst {
+                    Screen::Differ(w) if w >= m => worst,
+                    _ => Screen::Differ(m),
+                };
+            }
+        }
+    }
+    Ok(worst)
+}
+
+/// What the float64 screen saw at a point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Screen {
+    Pass,
+    /// Not passed, by this much relative to the values' size.
+    Differ(f64),
+}
+
+/// Agreement that counts as equality at a point: significant digits.
+const AGREE_DIGITS: u32 = 30;
+/// Precision of the certified finite differences.
+const FD_BITS: u64 = 128;
+
+/// How certified enclosures of the two sides relate.
+enum Certified {
+    /// Some entry certainly differs (enclosures disjoint) / the inequality
+    /// certainly fails.
+    Differ,
+    /// Every entry agrees to `AGREE_DIGITS` digits / the inequality
+    /// certainly holds.
+    Agree,
+    Undecided(&'static str),
+}
+
+/// Decides one point in ball arithmetic, doubling the precision from 192
+/// up to 4096 bits while undecided.
+///
+/// `Differ` needs disjoint enclosures: a proven non-zero difference.
+/// `Agree` needs overlapping enclosures whose hull is narrower than
+/// 10^-30 of its smallest magnitude; when the hull contains zero (a value
+/// exactly or nearly zero) its width is measured against the larger of 1
+/// (the size of the sampled inputs) and the magnitudes of all entries of
+/// both sides. An enclosure that contains a kink, a zero divisor or the
+/// edge of a domain is undecided at that precision. Undecided at the last
+/// precision is an error (the caller redraws), never a verdict. Singular
+/// values come from float64 linear algebra with a stated tolerance, which
+/// more precision cannot narrow: such a point is not refined.
+fn compare_certified(
+    prog: &Program,
+    inst: &Instance,
+    lhs: &Expr,
+    rhs: &Expr,
+    cmp: Compare,
+    env: &IdxEnv,
+    max_bits: u64,
+) -> Result<Option<String>, EvalError> {
+    let mut why = String::new();
+    for &bits in PRECISIONS.iter().filter(|&&b| b <= max_bits) {
+        let (outcome, approx) = eval::ball::with_precision(bits, || {
+            let l = eval::eval::<Ball>(prog, inst, lhs, env, 0.0)?;
+            let r = eval::eval::<Ball>(prog, inst, rhs, env, 0.0)?;
+            let verdict = certified_relation(&l, &r, cmp);
+            let text = matches!(verdict, Certified::Differ)
+                .then(|| certified_mismatch(prog, env, &l, &r, bits));
+            Ok::<_, EvalError>((verdict, text))
+        });
+        match outcome {
+            Ok((Certified::Differ, text)) => return Ok(text),
+            Ok((Certified::Agree, _)) => return Ok(None),
+            Ok((Certified::Undecided(w), _)) => why = w.to_string(),
+            Err(e) if eval::ball::is_undecided(&e) => why = eval_problem(&e),
+            Err(e) => return Err(e),
+        }
+        if approx {
+            break;
+        }
+    }
+    Err(EvalError::Undefined(format!(
+        "not decided in ball arithmetic up to {max_bits} bits ({why})"
+    )))
+}
+
+fn certified_relation(l: &Matrix<Ball>, r: &Matrix<Ball>, cmp: Compare) -> Certified {
+    use crate::ir::CmpOp;
+    if l.dims() != r.dims() {
+        return Certified::Differ;
+    }
+    let scale = Ball::scale_of(l.data.iter().chain(&r.data));
+    let agree = |a: &Ball, b: &Ball| a.agree(b, AGREE_DIGITS, &scale);
+    match cmp {
+        Compare::Eq => {
+            let pairs = || l.data.iter().zip(&r.data);
+            if pairs().any(|(a, b)| a.disjoint(b)) {
+                Certified::Differ
+            } else if pairs().all(|(a, b)| agree(a, b)) {
+                Certified::Agree
+            } else {
+                Certified::Undecided("the enclosures overlap but agree to fewer than 30 digits")
+            }
+        }
+        Compare::Cmp(op) => {
+            let (a, b) = (&l.data[0], &r.data[0]);
+            // A non-strict inequality also holds on agreement to 30 digits,
+            // the standard of an equality.
+            let (holds, fails) = match op {
+                CmpOp::Le => (a.certainly_le(b) || agree(a, b), b.certainly_lt(a)),
+                CmpOp::Lt => (a.certainly_lt(b), b.certainly_le(a)),
+                CmpOp::Ge => (b.certainly_le(a) || agree(a, b), a.certainly_lt(b)),
+                CmpOp::Gt => (b.certainly_lt(a), a.certainly_le(b)),
+            };
+            if fails {
+                Certified::Differ
+            } else if holds {
+                Certified::Agree
+            } else {
+                Certified::Undecided("the enclosures of the two sides overlap")
+            }
+        }
+    }
+}
+
+fn certified_mismatch(
+    prog: &Program,
+    env: &IdxEnv,
+    l: &Matrix<Ball>,
+    r: &Matrix<Ball>,
+    bits: u64,
+) -> String {
+    let diff = l
+        .data
+        .iter()
+        .zip(&r.data)
+        .map(|(a, b)| Scalar::sub(a, b))
+        .max_by(|a, b| a.abs_cmp(b))
+        .unwrap_or_else(Ball::zero);
+    let show = |m: &Matrix<Ball>| fmt_matrix(m, Ball::show_sig);
+    format!(
+        "{}left = {}, right = {} (largest difference {}, certified in ball arithmetic at {bits} bits)",
+        idx_note(prog, env),
+        show(l),
+        show(r),
+        diff.abs_value().show_sig()
+    )
+}
+
+/// `at i = 2: ` for the free indices of a mismatch.
+fn idx_note(prog: &Program, env: &IdxEnv) -> String {
+    let at: Vec<String> = env
+        .iter()
+        .map(|(i, v)| format!("{} = {v}", prog.idxs[*i].name))
+        .collect();
+    if at.is_empty() {
+        String::new()
+    } else {
+        format!("at {}: ", at.join(", "))
+    }
+}
+
+fn cmp_holds(op: crate::ir::CmpOp, o: std::cmp::Ordering) -> bool {
+    use crate::ir::CmpOp;
+    use std::cmp::Ordering::*;
+    match op {
+        CmpOp::Lt => o == Less,
+        CmpOp::Le => o != Greater,
+        CmpOp::Gt => o == Greater,
+        CmpOp::Ge => o != Less,
+    }
 }
 
 /// Every assignment of the given idx variables over their ranges (one empty env if none).
@@ -1139,14 +1880,7 @@ fn arith(exact: bool) -> String {
     if exact {
         "exact rational arithmetic".into()
     } else {
-        format!("float64, atol {ATOL:e}, rtol {RTOL:e}")
-    }
-}
-
-fn lengths_note(lengths: &[u64]) -> String {
-    match (lengths.first(), lengths.last()) {
-        (Some(a), Some(b)) => format!(", unrolled for every length {a}..{b}"),
-        _ => String::new(),
+        format!("ball arithmetic, certified to {AGREE_DIGITS} significant digits")
     }
 }
 

@@ -172,6 +172,9 @@ impl<S: Scalar> Matrix<S> {
             let x = &row[c];
             let negligible = if S::EXACT {
                 x.is_zero_value()
+            } else if S::CERTIFIED {
+                // Only an entry certainly non-zero may be a pivot.
+                !x.sign_known() || x.is_const_zero()
             } else {
                 x.to_f64().abs() <= 1e-12 * scale
             };
@@ -184,6 +187,18 @@ impl<S: Scalar> Matrix<S> {
             }
         }
         best.map(|(r, _)| r)
+    }
+
+    /// Without a pivot a certified column must be exactly zero; an entry
+    /// whose enclosure merely contains zero leaves the rank undecided.
+    fn no_pivot(a: &[Vec<S>], c: usize) -> Result<(), EvalError> {
+        if S::CERTIFIED && a.iter().skip(c).any(|row| !row[c].is_const_zero()) {
+            return Err(EvalError::Undefined(format!(
+                "{}: a pivot's enclosure contains zero",
+                super::ball::UNDECIDED
+            )));
+        }
+        Ok(())
     }
 
     fn rows_of(&self) -> Vec<Vec<S>> {
@@ -209,6 +224,7 @@ impl<S: Scalar> Matrix<S> {
         let mut det = S::one();
         for c in 0..n {
             let Some(p) = Self::pivot(&a, c, scale) else {
+                Self::no_pivot(&a, c)?;
                 return Ok(S::zero());
             };
             if p != c {
@@ -238,8 +254,10 @@ impl<S: Scalar> Matrix<S> {
         let mut a = self.rows_of();
         let mut inv = Matrix::<S>::identity(n).rows_of();
         for c in 0..n {
-            let p = Self::pivot(&a, c, scale)
-                .ok_or_else(|| EvalError::Undefined("inverse of a singular matrix".into()))?;
+            let Some(p) = Self::pivot(&a, c, scale) else {
+                Self::no_pivot(&a, c)?;
+                return Err(EvalError::Undefined("inverse of a singular matrix".into()));
+            };
             a.swap(p, c);
             inv.swap(p, c);
             let piv = a[c][c].clone();

@@ -20,12 +20,14 @@
 //! Named adjoints (`Op::Adjoint`) have no value here: the caller inlines
 //! their definitions first.
 
+pub mod ball;
 pub mod linalg;
 pub mod sample;
 pub mod scalar;
 
+pub use ball::Ball;
 pub use linalg::Matrix;
-pub use sample::{Instance, SampleOptions, sample, show_value};
+pub use sample::{Instance, Plan, SampleOptions, sample, sample_with, show_value};
 pub use scalar::{Dual, Scalar};
 
 use crate::ir::{self, CmpOp, ElemFn, Expr, FunKind, Op, Program, SeqPiece};
@@ -73,11 +75,14 @@ const MAX_RANGE: i64 = 1_000_000;
 /// Largest exact number (numerator plus denominator bits) kept before exact
 /// arithmetic hands over to floating point: long recurrences of rational
 /// functions double their digits at every step.
-const MAX_EXACT_BITS: u64 = 1 << 14;
+const MAX_EXACT_BITS: u64 = 1 << 12;
 /// Total bits of exact values one evaluation may compute before handing over
 /// to floating point: bounds the cost of exact arithmetic (bigint gcds) in
 /// a deterministic way.
-const MAX_EXACT_WORK: u64 = 1 << 15;
+const MAX_EXACT_WORK: u64 = 1 << 16;
+/// Relative error a singular value from float64 linear algebra is taken to
+/// have, per row or column, relative to the largest singular value.
+pub const SV_RTOL: f64 = 1e-12;
 /// Step of the central differences.
 const FD_EPS: f64 = 1e-6;
 /// Kink tolerance of finite differences: a kink closer than this could be
@@ -99,6 +104,45 @@ pub fn eval<S: Scalar>(
     Ev::<S>::new(prog, inst, idx, kink_tol).eval(expr)
 }
 
+/// Whether an exact point lies on a kink: evaluates `exprs` exactly with
+/// every variable moving along `dirs` (a dual number per entry) and reports
+/// [`EvalError::NearKink`] when a relu/step/abs/max/min/indicator argument
+/// is exactly at its kink but moves along the direction. Structural zeros
+/// (`1{relu(z) > 0}` at a negative z) stay put and are not reported.
+pub fn probe_kinks(
+    prog: &Program,
+    inst: &Instance,
+    exprs: &[&Expr],
+    idx: &IdxEnv,
+    dirs: &[(ir::VarId, Matrix<num_rational::BigRational>)],
+) -> R<()> {
+    use num_rational::BigRational;
+    let base = Ev::<BigRational>::new(prog, inst, idx, 0.0);
+    let mut ev = base.spawn(|x| x.lift());
+    // Exact values: only an exact zero is below this.
+    ev.kink_tol = f64::MIN_POSITIVE;
+    for (v, d) in dirs {
+        let val = inst.var(*v).to::<BigRational>();
+        if val.data.len() != d.data.len() {
+            continue;
+        }
+        let data = val
+            .data
+            .iter()
+            .zip(&d.data)
+            .map(|(x, dx)| Dual {
+                v: x.clone(),
+                d: dx.clone(),
+            })
+            .collect();
+        ev.set_override(&Target::Var(*v), Matrix::new(val.rows, val.cols, data));
+    }
+    for e in exprs {
+        ev.eval(e)?;
+    }
+    Ok(())
+}
+
 /// Central finite differences of scalar/vector `f` w.r.t. the wrt node (same wrt forms as
 /// `grad`), eps 1e-6, in f64: the independent cross-check of derived gradients. A scalar `f`
 /// gives the gradient layout (shape of wrt), a vector `f` the Jacobian layout.
@@ -109,26 +153,39 @@ pub fn finite_difference(
     wrt: &Expr,
     idx: &IdxEnv,
 ) -> R<Matrix<f64>> {
-    let mut ev = Ev::<f64>::new(prog, inst, idx, FD_KINK_TOL);
+    finite_difference_in::<f64>(prog, inst, f, wrt, idx, &FD_EPS)
+}
+
+/// Central finite differences with step `eps` in any arithmetic (certified
+/// arithmetic removes the rounding noise that cancels in `f(x+h) − f(x−h)`
+/// when `f` is large).
+pub fn finite_difference_in<S: Scalar>(
+    prog: &Program,
+    inst: &Instance,
+    f: &Expr,
+    wrt: &Expr,
+    idx: &IdxEnv,
+    eps: &S,
+) -> R<Matrix<S>> {
+    let mut ev = Ev::<S>::new(prog, inst, idx, FD_KINK_TOL);
     let (target, base, entries) = ev.wrt_target(wrt)?;
+    let two_eps = eps.add(eps);
     let mut derivs = Vec::with_capacity(entries.len());
     for &k in &entries {
-        let side = |delta: f64| -> R<Matrix<f64>> {
-            let mut child = ev.spawn(|x: &f64| *x);
+        let side = |delta: &S| -> R<Matrix<S>> {
+            let mut child = ev.spawn(|x: &S| x.clone());
             let mut v = base.clone();
-            v.data[k] += delta;
+            v.data[k] = v.data[k].add(delta);
             child.set_override(&target, v);
             child.eval(f)
         };
-        let plus = side(FD_EPS)?;
-        let minus = side(-FD_EPS)?;
-        derivs.push(plus.zip(&minus, "finite difference", |a, b| {
-            Ok((a - b) / (2.0 * FD_EPS))
-        })?);
+        let plus = side(eps)?;
+        let minus = side(&eps.neg())?;
+        derivs.push(plus.zip(&minus, "finite difference", |a, b| a.sub(b).div(&two_eps))?);
     }
     let whole = entries.len() == base.len() && !matches!(wrt.op, Op::Component);
     if derivs.first().is_none_or(|d| d.is_scalar()) {
-        let data = derivs.iter().map(|d| d.data[0]).collect();
+        let data = derivs.iter().map(|d| d.data[0].clone()).collect();
         if whole {
             Ok(Matrix::new(base.rows, base.cols, data))
         } else {
@@ -397,6 +454,11 @@ impl<'a, S: Scalar> Ev<'a, S> {
     /// input being differentiated (a non-zero derivative part) is a real
     /// kink, though.
     fn kink(&self, diff: &S) -> R<()> {
+        // Certified arithmetic: an enclosure that contains the kink without
+        // being exactly at it is undecided (more precision, or a redraw).
+        if !diff.sign_known() {
+            return Err(EvalError::NearKink);
+        }
         let d = diff.to_f64().abs();
         if self.kink_tol > 0.0 && d < self.kink_tol && !diff.is_const_zero() {
             Err(EvalError::NearKink)
@@ -659,13 +721,17 @@ impl<'a, S: Scalar> Ev<'a, S> {
                 Ok(m)
             }
             Op::Smin | Op::Smax => {
-                let sv = self.eval(arg(a, 0)?)?.singular_values()?;
+                let m = self.eval(arg(a, 0)?)?;
+                let sv = m.singular_values()?;
                 let x = if e.op == Op::Smax {
                     sv[0]
                 } else {
                     sv[sv.len() - 1]
                 };
-                Ok(Matrix::scalar(S::from_f64(x)?))
+                // Float linear algebra: certified arithmetic takes the value
+                // as known to within a backward-stable SVD's error bound.
+                let err = SV_RTOL * (m.rows.max(m.cols) as f64) * sv[0] + f64::MIN_POSITIVE;
+                Ok(Matrix::scalar(S::from_f64_approx(x, err)?))
             }
             _ => self.eval_rest(e),
         }
@@ -1261,6 +1327,11 @@ fn pow<S: Scalar>(b: &S, p: &S) -> R<S> {
     let Some(n) = p.as_int_const() else {
         return b.powf(p);
     };
+    // An exact power is computed only when its result fits the exact
+    // budget (`s^1000000000` would have billions of bits).
+    if S::EXACT && b.bits().saturating_mul(n.unsigned_abs()) > 4 * MAX_EXACT_BITS {
+        return Err(EvalError::NotExact);
+    }
     let mut result = S::one();
     let mut base = b.clone();
     let mut e = n.unsigned_abs();

@@ -1,6 +1,7 @@
 //! The arithmetic the evaluator is generic over: `f64` (fast sampling),
-//! `BigRational` (exact evaluation of closed expressions) and `Dual<S>`
-//! (forward-mode derivatives over either of them).
+//! `BigRational` (exact evaluation of closed expressions), [`Ball`]
+//! (certified enclosures in arbitrary precision) and `Dual<S>` (forward-mode
+//! derivatives over any of them).
 //!
 //! Nested derivatives need duals of duals. To keep monomorphisation finite
 //! every scalar names the type one derivative level up (`Lifted`):
@@ -9,6 +10,7 @@
 //! derivatives can be nested.
 
 use super::EvalError;
+use super::ball::{self, Ball};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
@@ -22,6 +24,9 @@ pub trait Scalar: Clone + Debug + 'static {
     const DEPTH: u32;
     /// True for exact (rational) arithmetic: comparisons and pivots are exact.
     const EXACT: bool;
+    /// True for certified enclosures: a comparison is decided only when the
+    /// enclosures separate (see [`Scalar::sign_known`]).
+    const CERTIFIED: bool = false;
 
     fn from_rational(r: &BigRational) -> Self;
     /// A sampled input, given both exactly and as the nearest float; each
@@ -30,6 +35,18 @@ pub trait Scalar: Clone + Debug + 'static {
     fn from_i64(i: i64) -> Self;
     /// Only float-based arithmetics accept a float (singular values).
     fn from_f64(x: f64) -> Result<Self, EvalError>;
+    /// A float known only to within `err` (singular values from float
+    /// linear algebra): certified arithmetic encloses `x ± err`.
+    fn from_f64_approx(x: f64, err: f64) -> Result<Self, EvalError> {
+        let _ = err;
+        Self::from_f64(x)
+    }
+    /// False when the sign of the value is not decided (a certified
+    /// enclosure that contains zero without being exactly zero, or an exact
+    /// zero that moves with the input being differentiated).
+    fn sign_known(&self) -> bool {
+        true
+    }
     fn zero() -> Self;
     fn one() -> Self;
     fn add(&self, o: &Self) -> Self;
@@ -338,6 +355,104 @@ impl Scalar for BigRational {
     }
 }
 
+impl Scalar for Ball {
+    type Lifted = Dual<Ball>;
+    const DEPTH: u32 = 0;
+    const EXACT: bool = false;
+    const CERTIFIED: bool = true;
+
+    fn from_rational(r: &BigRational) -> Self {
+        Ball::from_rational(r)
+    }
+    fn from_value(exact: &BigRational, _float: f64) -> Self {
+        Ball::from_rational(exact)
+    }
+    fn from_i64(i: i64) -> Self {
+        Ball::from_i64(i)
+    }
+    fn from_f64(x: f64) -> Result<Self, EvalError> {
+        Ball::from_f64_approx(x, 0.0)
+    }
+    fn from_f64_approx(x: f64, err: f64) -> Result<Self, EvalError> {
+        Ball::from_f64_approx(x, err)
+    }
+    fn zero() -> Self {
+        Ball::zero()
+    }
+    fn one() -> Self {
+        Ball::one()
+    }
+    fn add(&self, o: &Self) -> Self {
+        self.add_p(o, ball::precision())
+    }
+    fn sub(&self, o: &Self) -> Self {
+        self.sub_p(o, ball::precision())
+    }
+    fn mul(&self, o: &Self) -> Self {
+        self.mul_p(o, ball::precision())
+    }
+    fn div(&self, o: &Self) -> Result<Self, EvalError> {
+        self.div_p(o, ball::precision())
+    }
+    fn neg(&self) -> Self {
+        Ball::neg(self)
+    }
+    fn to_f64(&self) -> f64 {
+        Ball::to_f64(self)
+    }
+    fn cmp_value(&self, o: &Self) -> Ordering {
+        Ball::cmp_value(self, o)
+    }
+    fn as_int_const(&self) -> Option<i64> {
+        self.as_int()
+    }
+    fn is_const_zero(&self) -> bool {
+        self.is_exact_zero()
+    }
+    fn sign_known(&self) -> bool {
+        Ball::sign_known(self)
+    }
+    fn exp(&self) -> Result<Self, EvalError> {
+        Ball::exp(self)
+    }
+    fn log(&self) -> Result<Self, EvalError> {
+        Ball::log(self)
+    }
+    fn sqrt(&self) -> Result<Self, EvalError> {
+        Ball::sqrt(self)
+    }
+    fn tanh(&self) -> Result<Self, EvalError> {
+        Ball::tanh(self)
+    }
+    fn sin(&self) -> Result<Self, EvalError> {
+        Ball::sin(self)
+    }
+    fn cos(&self) -> Result<Self, EvalError> {
+        Ball::cos(self)
+    }
+    fn powf(&self, p: &Self) -> Result<Self, EvalError> {
+        Ball::powf(self, p)
+    }
+    fn lift(&self) -> Dual<Ball> {
+        Dual {
+            v: self.clone(),
+            d: Ball::zero(),
+        }
+    }
+    fn make_dual(v: &Self, d: &Self) -> Result<Dual<Ball>, EvalError> {
+        Ok(Dual {
+            v: v.clone(),
+            d: d.clone(),
+        })
+    }
+    fn deriv_part(l: &Dual<Ball>) -> Result<Self, EvalError> {
+        Ok(l.d.clone())
+    }
+    fn show(&self) -> String {
+        format!("{}", Ball::to_f64(self))
+    }
+}
+
 /// A forward-mode dual number `v + d·ε` with `ε² = 0`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dual<S> {
@@ -396,11 +511,13 @@ macro_rules! dual_base {
 }
 dual_base!(f64);
 dual_base!(BigRational);
+dual_base!(Ball);
 
 impl<S: DualBase> Scalar for Dual<S> {
     type Lifted = S::Up;
     const DEPTH: u32 = S::DEPTH + 1;
     const EXACT: bool = S::EXACT;
+    const CERTIFIED: bool = S::CERTIFIED;
 
     fn bits(&self) -> u64 {
         self.v.bits().max(self.d.bits())
@@ -416,6 +533,14 @@ impl<S: DualBase> Scalar for Dual<S> {
     }
     fn from_f64(x: f64) -> Result<Self, EvalError> {
         Ok(S::from_f64(x)?.lift_const())
+    }
+    fn from_f64_approx(x: f64, err: f64) -> Result<Self, EvalError> {
+        Ok(S::from_f64_approx(x, err)?.lift_const())
+    }
+    fn sign_known(&self) -> bool {
+        // In certified arithmetic an exact zero that moves with the input
+        // being differentiated is a real kink, not a structural zero.
+        self.v.sign_known() && !(S::CERTIFIED && self.v.is_const_zero() && !self.d.is_const_zero())
     }
     fn zero() -> Self {
         S::zero().lift_const()
