@@ -1537,7 +1537,14 @@ fn counterexample(
         .zip(lens)
         .map(|(t, l)| format!("{} = {l}", prog.dims[*t].name))
         .collect();
-    let values = inst.describe(prog, &vars.0, &vars.1);
+    // The sizes the claim's shapes use (lengths are named above); a
+    // dimension with a fixed value is part of the file, not of the point.
+    let dims: Vec<DimId> = Facts::of(prog, &[lhs, rhs])
+        .size_dims
+        .into_iter()
+        .filter(|d| !tdims.contains(d) && prog.dims[*d].value.is_none())
+        .collect();
+    let values = inst.describe(prog, &dims, &vars.0, &vars.1);
     format!(
         "counterexample{}: {}{}{}",
         if at.is_empty() {

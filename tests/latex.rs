@@ -130,26 +130,24 @@ fn sqrt_is_a_radical() {
 fn refuted_claims_carry_their_counterexample() {
     let out = input("latex_refuted.grad");
     for want in [
-        // Vectors and matrices as bmatrix, program names in math spelling,
-        // words of the prose kept as words.
-        "\\textbf{refuted (as expected)}: counterexample: $n = 3$, $m = 2$, \
-         $x = \\begin{bmatrix} 1.771 & -1.405 & 1.042 \\end{bmatrix}^\\top$, \
-         $W = \\begin{bmatrix} -1.983 & 1.116 & -1.201 \\\\ 1.272 & 1.927 & 0.05898 \\end{bmatrix}$, \
-         $b_{1} = \\begin{bmatrix} 0.07531 & 0.657 \\end{bmatrix}^\\top$, $\\lambda = 0.785$; \
-         left $= \\begin{bmatrix} -4.91 & 0.2062 \\end{bmatrix}^\\top$",
+        // Program names in math spelling, words of the prose kept as
+        // words (vectors as bmatrix: the exact evaluation below).
+        "\\textbf{refuted (as expected)}: counterexample: $n = 1$, $m = 1$, \
+         $x = 2$, $W = 43/141$, $b_{1} = 343/705$, $\\lambda = 659/705$; \
+         left $= 509407/497025$, right $= 773/705$",
         "\\textbf{refuted (as expected)}: the sides have different shapes: left mat[m, n], right mat[n, m]",
-        "$\\lambda = 11/4$, $c = 3/4$; left $= 49/4$, right $= 65/8$",
+        "$\\lambda = 577/882$, $c = -335/147$; left $= 2.64$, right $= 5.621$",
         // A chain: each step's verdict on its row, the counterexample once.
         " &= \\lambda^{2} + 1 && \\text{refuted}",
         "\\textbf{refuted (as expected)}: step 2 (line 18) is the first wrong step: counterexample:",
-        "at $i = 1$: left $= -19/4$, right $= -25/4$",
+        "at $i = 1$: left $= 245978/450241$, right $= -438442/450241$",
         "exact evaluation: left $= \\begin{bmatrix} 1/3 & -2 \\end{bmatrix}^\\top$",
         "&\\ge 2 \\lambda && \\text{refuted (as expected)}",
     ] {
         assert!(out.contains(want), "missing {want:?} in\n{out}");
     }
     // The chain's counterexample is printed once, not per step and claim.
-    assert_eq!(out.matches("$\\lambda = 3/2$").count(), 1, "{out}");
+    assert_eq!(out.matches("$\\lambda = -726/265$").count(), 1, "{out}");
     // Proved claims carry only their word.
     assert!(
         out.contains("&= \\lambda W^\\top z && \\text{proved}\n\\end{aligned}\n\\]\n% proved\n\n"),

@@ -517,10 +517,20 @@ impl Instance {
     /// Human-readable listing of the dims and the values of the given vars
     /// and the drawn elements of the given sequences, for counterexamples.
     /// Sequences longer than `MAX_LISTED_TIMES` elements show their ends only.
-    pub fn describe(&self, prog: &Program, vars: &[ir::VarId], seqs: &[ir::SeqId]) -> String {
+    /// The sizes `dims`, then the values of `vars` and of the given
+    /// elements of `seqs`: what a counterexample depends on.
+    pub fn describe(
+        &self,
+        prog: &Program,
+        dims: &[ir::DimId],
+        vars: &[ir::VarId],
+        seqs: &[ir::SeqId],
+    ) -> String {
         let mut parts = Vec::new();
-        for (id, d) in prog.dims.iter().enumerate() {
-            parts.push(format!("{} = {}", d.name, self.dim(ir::Dim::Sym(id))));
+        for &id in dims {
+            if let Some(d) = prog.dims.get(id) {
+                parts.push(format!("{} = {}", d.name, self.dim(ir::Dim::Sym(id))));
+            }
         }
         for &v in vars {
             if let (Some(decl), Some(val)) = (prog.vars.get(v), self.vars.get(v)) {
@@ -1016,7 +1026,10 @@ pub fn sample_with(
     plan: &Plan,
 ) -> Result<Instance, EvalError> {
     let mut rng = Rng::new(mix(&[opts.seed, opts.draw as u64]));
-    let dims = draw_sizes(prog, opts, plan, &mut rng);
+    // Sizes have their own stream, so the values drawn do not depend on
+    // which sizes were fixed (a plot keeps its variables across lengths).
+    let mut size_rng = Rng::new(mix(&[opts.seed, opts.draw as u64, 0x5123]));
+    let dims = draw_sizes(prog, opts, plan, &mut size_rng);
     let mut inst = Instance {
         exact: opts.exact,
         wide: plan.wide,

@@ -1043,7 +1043,8 @@ fn sampling_is_deterministic_per_seed_and_draw() {
         )
         .unwrap();
         let v = eval::<f64>(&r.b.p, &inst, &r.loss, &vec![], 1e-9).unwrap();
-        (inst.describe(&r.b.p, &all_vars, &[x, r.h]), v)
+        let dims: Vec<usize> = (0..r.b.p.dims.len()).collect();
+        (inst.describe(&r.b.p, &dims, &all_vars, &[x, r.h]), v)
     };
     let (d1, v1) = show(5, 0);
     let (d2, v2) = show(5, 0);
@@ -1069,12 +1070,15 @@ fn describe_writes_exact_and_rounded_values() {
     let mut inst = b.sample(0, 0, true);
     inst.set_var(0, qm(2, 1, &[q(1, 3), q(-2, 1)]));
     inst.set_var(1, qm(1, 1, &[q(3, 4)]));
-    assert_eq!(inst.describe(&b.p, &[0, 1], &[]), "v = [1/3, -2], s = 3/4");
+    assert_eq!(
+        inst.describe(&b.p, &[], &[0, 1], &[]),
+        "v = [1/3, -2], s = 3/4"
+    );
     let mut inst = b.sample(0, 0, false);
     inst.set_var(0, qm(2, 1, &[q(1, 3), q(-20000, 3)]));
     inst.set_var(1, qm(1, 1, &[q(3, 4)]));
     assert_eq!(
-        inst.describe(&b.p, &[0, 1], &[]),
+        inst.describe(&b.p, &[], &[0, 1], &[]),
         "v = [0.3333, -6667], s = 0.75"
     );
     let m = qm(2, 2, &[q(1, 2), q(0, 1), q(-3, 1), q(7, 3)]);
