@@ -1850,26 +1850,7 @@ fn fmt_f64(m: &Matrix<f64>) -> String {
     fmt_matrix(m, |x| sig(*x))
 }
 
-/// A number with 4 significant digits.
-pub fn sig(x: f64) -> String {
-    if x == 0.0 {
-        return "0".into();
-    }
-    if !x.is_finite() {
-        return format!("{x}");
-    }
-    let mag = x.abs().log10().floor() as i32;
-    if !(-4..6).contains(&mag) {
-        return format!("{x:.3e}");
-    }
-    let decimals = (3 - mag).max(0) as usize;
-    let s = format!("{x:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
+pub use crate::eval::sig;
 
 /// `3`, `[1, 2]` for a column, `[[1, 2], [3, 4]]` for a matrix.
 pub fn fmt_matrix<S>(m: &Matrix<S>, f: impl Fn(&S) -> String) -> String {

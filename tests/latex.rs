@@ -28,20 +28,6 @@ fn latex_of(path: &Path, display: &str) -> String {
     render::render(&prog, &src, &report, Format::Latex)
 }
 
-fn grad_files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "grad")
-                && p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 fn name(p: &Path) -> String {
     p.file_name().unwrap().to_string_lossy().into_owned()
 }
@@ -56,7 +42,7 @@ fn input(file: &str) -> String {
 #[test]
 fn latex_inputs_snapshots() {
     let settings = snapshot_settings();
-    let files = grad_files(&root().join("tests/inputs"), "latex_");
+    let files = common::grad_files(&root().join("tests/inputs"), "latex_");
     assert_eq!(files.len(), 4, "{files:?}");
     for f in files {
         let latex = latex_of(&f, &format!("tests/inputs/{}", name(&f)));
@@ -301,18 +287,18 @@ fn standalone_output_compiles_with_pdflatex() {
     }
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("latex-compile");
     let mut files: Vec<(String, PathBuf)> = Vec::new();
-    for f in grad_files(&root().join("examples"), "") {
+    for f in common::grad_files(&root().join("examples"), "") {
         files.push((format!("examples_{}", name(&f)), f));
     }
     match shared_examples() {
         Some(d) => {
-            for f in grad_files(&d, "") {
+            for f in common::grad_files(&d, "") {
                 files.push((format!("shared_{}", name(&f)), f));
             }
         }
         None => eprintln!("SKIPPED: the shared examples are not beside this clone"),
     }
-    for f in grad_files(&root().join("tests/inputs"), "latex_") {
+    for f in common::grad_files(&root().join("tests/inputs"), "latex_") {
         files.push((format!("inputs_{}", name(&f)), f));
     }
     assert!(files.len() >= 12, "{files:?}");

@@ -16,20 +16,6 @@ use gradproof::render::expr::{Printer, Style};
 use gradproof::render::{self, Format};
 use std::path::{Path, PathBuf};
 
-fn grad_files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "grad")
-                && p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 fn load(name: &str, src: &str) -> Result<(String, Program), String> {
     gradproof::load(name, src.as_bytes()).map_err(|d| gradproof::diagnostics::render(name, src, &d))
 }
@@ -210,19 +196,19 @@ fn shared_examples_roundtrip() {
         eprintln!("shared examples not found; skipped");
         return;
     };
-    assert_roundtrip(&grad_files(&dir, ""), 2);
+    assert_roundtrip(&common::grad_files(&dir, ""), 2);
 }
 
 #[test]
 fn project_examples_roundtrip() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    assert_roundtrip(&grad_files(&dir, ""), 8);
+    assert_roundtrip(&common::grad_files(&dir, ""), 8);
 }
 
 #[test]
 fn roundtrip_inputs_roundtrip() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inputs");
-    assert_roundtrip(&grad_files(&dir, "roundtrip_"), 3);
+    assert_roundtrip(&common::grad_files(&dir, "roundtrip_"), 3);
 }
 
 /// The pasted claim is really checked: a printed form that means something
@@ -244,7 +230,7 @@ fn a_wrong_printed_form_is_caught() {
 fn parse_inputs_meet_their_expectations() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inputs");
     let settings = snapshot_settings();
-    let files = grad_files(&dir, "parse_");
+    let files = common::grad_files(&dir, "parse_");
     assert!(files.len() >= 3);
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();

@@ -334,21 +334,6 @@ impl Dy {
     }
 }
 
-/// 4 significant digits: `0.7616`, `1.000e20` (as the report's numbers).
-fn sig4(x: f64) -> String {
-    let mag = x.abs().log10().floor() as i32;
-    if !(-4..6).contains(&mag) {
-        return format!("{x:.3e}");
-    }
-    let decimals = (3 - mag).max(0) as usize;
-    let s = format!("{x:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
 /// `x·2^k` in floating point, saturating.
 fn ldexp(mut x: f64, k: i64) -> f64 {
     let mut k = k.clamp(-2300, 2300);
@@ -478,7 +463,7 @@ impl Ball {
             return "0".into();
         }
         if f.is_finite() && f != 0.0 && f.abs() >= 1e-300 && f.abs() <= 1e300 {
-            return sig4(f);
+            return super::sig(f);
         }
         let mid = Dy::mid(&self.lo, &self.hi);
         if mid.is_zero() {

@@ -197,6 +197,28 @@ pub fn finite_difference_in<S: Scalar>(
 }
 
 /// torch.autograd.gradcheck-style closeness: |a-b| <= atol + rtol*|b| entrywise (atol 1e-5, rtol 1e-3).
+/// A number with 4 significant digits (`0.7616`, `1.000e20`): the style
+/// of every number in a report.
+pub fn sig(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    let mag = x.abs().log10().floor() as i32;
+    if !(-4..6).contains(&mag) {
+        return format!("{x:.3e}");
+    }
+    let decimals = (3 - mag).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 pub fn close(a: &Matrix<f64>, b: &Matrix<f64>, atol: f64, rtol: f64) -> bool {
     a.dims() == b.dims()
         && a.data

@@ -28,3 +28,18 @@ pub fn shared_examples() -> Option<PathBuf> {
     }
     dir.is_dir().then_some(dir)
 }
+
+/// The `*.grad` files of `dir` whose names start with `prefix`, sorted.
+pub fn grad_files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "grad")
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+        })
+        .collect();
+    v.sort();
+    v
+}
