@@ -242,11 +242,11 @@ pub(crate) fn transpose(a: Expr) -> Expr {
         }
     }
 }
-fn un(op: Op, a: Expr, shape: Shape) -> Expr {
+pub(crate) fn un(op: Op, a: Expr, shape: Shape) -> Expr {
     let sp = a.span;
     Expr::new(op, vec![a], shape, sp)
 }
-fn bin(op: Op, a: Expr, b: Expr, shape: Shape) -> Expr {
+pub(crate) fn bin(op: Op, a: Expr, b: Expr, shape: Shape) -> Expr {
     let sp = a.span;
     Expr::new(op, vec![a, b], shape, sp)
 }
@@ -255,7 +255,7 @@ fn indicator(op: CmpOp, a: Expr, b: Expr) -> Expr {
     bin(Op::Indicator(op), a, b, s)
 }
 /// `1{a op 0}` with a zero of a's shape.
-fn ind0(op: CmpOp, a: Expr) -> Expr {
+pub(crate) fn ind0(op: CmpOp, a: Expr) -> Expr {
     let z = zeros(a.shape, a.span);
     indicator(op, a, z)
 }
@@ -867,48 +867,28 @@ impl Reverse<'_, '_> {
                     }
                     return Ok(());
                 }
-                let contrib = match f {
-                    ElemFn::Step => None,
-                    ElemFn::Log => Some(haddiv(a, z.clone())),
-                    ElemFn::Sqrt => Some(haddiv(a, scale(num(2, e.span), val.clone()))),
-                    _ => Some(had(a, elem_prime(*f, &z, val))),
-                };
-                if let Some(c) = contrib {
-                    go!(z, c);
+                let params: Vec<Expr> = e.args[1..].to_vec();
+                if let Some(c) = times_prime(a.clone(), f.written_prime(&e.args, val)) {
+                    go!(z.clone(), c);
+                }
+                for (k, dp) in f.dparams(&z, val, &params).into_iter().enumerate() {
+                    go!(params[k].clone(), inner(dp, a.clone()));
                 }
             }
             Op::ElemPrime(f) => {
                 let z = x(0);
-                let second = match f {
-                    ElemFn::Relu | ElemFn::Step | ElemFn::Abs => None,
-                    ElemFn::Exp => Some(un(Op::Elem(ElemFn::Exp), z.clone(), z.shape)),
-                    ElemFn::Log => Some(neg(haddiv(
-                        ones(z.shape, e.span),
-                        had(z.clone(), z.clone()),
-                    ))),
-                    ElemFn::Sigmoid => {
-                        // σ'' = σ'(1 − 2σ)
-                        let s = un(Op::Elem(ElemFn::Sigmoid), z.clone(), z.shape);
-                        Some(had(
-                            val.clone(),
-                            sub(ones(z.shape, e.span), scale(num(2, e.span), s)),
-                        ))
-                    }
-                    ElemFn::Tanh => {
-                        // tanh'' = −2 tanh ∘ tanh'
-                        let t = un(Op::Elem(ElemFn::Tanh), z.clone(), z.shape);
-                        Some(neg(scale(num(2, e.span), had(t, val.clone()))))
-                    }
-                    ElemFn::Sqrt => {
-                        // sqrt'' = −1/(4 z^{3/2})
-                        let p = num_r(BigRational::new(3.into(), 2.into()), e.span);
-                        let zp = bin(Op::ElemPow, z.clone(), p, z.shape);
-                        Some(neg(haddiv(
-                            ones(z.shape, e.span),
-                            scale(num(4, e.span), zp),
-                        )))
-                    }
-                };
+                let params: Vec<Expr> = e.args[1..].to_vec();
+                if !params.is_empty() && params.iter().any(|p| self.g.depends(p, 0).unwrap_or(true))
+                {
+                    return err(
+                        e.span,
+                        format!(
+                            "the derivative of {}' with respect to its parameter is not supported",
+                            f.name()
+                        ),
+                    );
+                }
+                let second = f.second(&z, val, &params);
                 if let Some(s) = second {
                     go!(z, had(a, s));
                 }
@@ -1069,22 +1049,16 @@ impl Reverse<'_, '_> {
     }
 }
 
-/// f'(z) for a built-in elementwise function, written with the output `val`
-/// where the lecture does (σ(1−σ), 1 − tanh², 1{h > 0}).
-fn elem_prime(f: ElemFn, z: &Expr, val: &Expr) -> Expr {
-    let sp = z.span;
-    let o = || ones(z.shape, sp);
-    match f {
-        // relu(z) > 0 exactly when z > 0
-        ElemFn::Relu => ind0(CmpOp::Gt, val.clone()),
-        ElemFn::Step => zeros(z.shape, sp),
-        ElemFn::Sigmoid => had(val.clone(), sub(o(), val.clone())),
-        ElemFn::Tanh => sub(o(), had(val.clone(), val.clone())),
-        ElemFn::Exp => val.clone(),
-        ElemFn::Log => haddiv(o(), z.clone()),
-        ElemFn::Sqrt => haddiv(o(), scale(num(2, sp), val.clone())),
-        ElemFn::Abs => sub(ind0(CmpOp::Gt, z.clone()), ind0(CmpOp::Lt, z.clone())),
+/// The adjoint `a` times f′ (elementwise), as the backward pass writes it:
+/// nothing for a zero derivative, `a ./ d` for f′ = 1 ./ d.
+fn times_prime(a: Expr, prime: Expr) -> Option<Expr> {
+    if is_zero(&prime) {
+        return None;
     }
+    if prime.op == Op::HadDiv && is_ones(&prime.args[0]) {
+        return Some(haddiv(a, prime.args[1].clone()));
+    }
+    Some(had(a, prime))
 }
 
 /// The graph node denoted by a `wrt` argument, and the component indices when it is `x[i]`.
@@ -1268,12 +1242,21 @@ impl Forward<'_, '_> {
                 t(1).map(|tb| neg(mul(div(x(0), mul(x(1), x(1))), tb))),
             ),
             Op::Elem(f) => {
-                let z = x(0);
+                if (1..e.args.len()).any(|k| t(k).is_some()) {
+                    return err(
+                        e.span,
+                        format!(
+                            "the Jacobian of {} with respect to its parameter is not supported",
+                            f.name()
+                        ),
+                    );
+                }
+                let p = f.written_prime(&e.args, val);
                 t(0).and_then(|tz| {
-                    if *f == ElemFn::Step {
+                    if is_zero(&p) {
                         None
                     } else {
-                        Some(mul(dg(elem_prime(*f, &z, val)), tz))
+                        Some(mul(dg(p), tz))
                     }
                 })
             }

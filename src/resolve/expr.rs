@@ -8,20 +8,6 @@ use num_traits::{Signed, ToPrimitive, Zero};
 
 type R = Option<Expr>;
 
-fn elem_fn(name: &str) -> Option<ElemFn> {
-    Some(match name {
-        "relu" => ElemFn::Relu,
-        "step" => ElemFn::Step,
-        "sigmoid" => ElemFn::Sigmoid,
-        "tanh" => ElemFn::Tanh,
-        "exp" => ElemFn::Exp,
-        "log" => ElemFn::Log,
-        "sqrt" => ElemFn::Sqrt,
-        "abs" => ElemFn::Abs,
-        _ => return None,
-    })
-}
-
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -165,7 +151,8 @@ impl<'a> Resolver<'a> {
                 None
             }
             Some(Sym::Broken) => None,
-            None if RESERVED.contains(&n) => {
+            None if n == "pi" || n == "π" => Some(Expr::leaf(Op::Pi, Shape::SCALAR, span)),
+            None if is_builtin(n) => {
                 self.err(
                     span,
                     format!("`{n}` is a built-in function; call it as `{n}(...)`"),
@@ -200,7 +187,9 @@ impl<'a> Resolver<'a> {
             .chain(self.ctx.scopes.iter().map(|(k, _)| k.as_str()))
             .collect();
         if functions {
-            cands.extend(RESERVED.iter().copied());
+            for b in builtin_names() {
+                cands.push(b);
+            }
         }
         cands.sort();
         cands.dedup();
@@ -815,7 +804,7 @@ impl<'a> Resolver<'a> {
             }
             Some(Sym::Fun(id)) => self.call_fun(id, prime, args, span),
             Some(Sym::Broken) => None,
-            None if self.lookup_local(n).is_none() && RESERVED.contains(&n) => {
+            None if self.lookup_local(n).is_none() && is_builtin(n) => {
                 self.builtin(func, prime, args, span)
             }
             None if self.lookup_local(n).is_none() => {
@@ -963,14 +952,37 @@ impl<'a> Resolver<'a> {
         span: Span,
     ) -> R {
         let n = func.node.as_str();
-        if let Some(f) = elem_fn(n) {
-            if !self.arity(n, args, &[1], span) {
+        if let Some(f) = ElemFn::from_name(n) {
+            let want: Vec<usize> = if f.default_param().is_some() {
+                vec![1, 1 + f.params()]
+            } else {
+                vec![1 + f.params()]
+            };
+            if !self.arity(n, args, &want, span) {
                 return None;
             }
-            let a = self.expr(&args[0])?;
-            let shape = a.shape;
+            let mut kids = Vec::with_capacity(1 + f.params());
+            for x in args {
+                kids.push(self.expr(x));
+            }
+            let kids: Vec<Expr> = kids.into_iter().collect::<Option<_>>()?;
+            let mut kids = kids;
+            if let Some(d) = f.default_param().filter(|_| kids.len() == 1) {
+                kids.push(Expr::leaf(Op::Num(d), Shape::SCALAR, span));
+            }
+            for (x, p) in args.iter().zip(&kids).skip(1) {
+                if !p.shape.is_scalar() {
+                    self.err(
+                        x.span,
+                        format!("the parameter of `{n}` must be a scalar"),
+                        "not a scalar",
+                    );
+                    return None;
+                }
+            }
+            let shape = kids[0].shape;
             let op = if prime { Op::ElemPrime(f) } else { Op::Elem(f) };
-            return Some(Expr::new(op, vec![a], shape, span));
+            return Some(Expr::new(op, kids, shape, span));
         }
         if prime {
             self.err(

@@ -37,20 +37,28 @@ pub struct ResolveError {
 const MAX_DEPTH: usize = 2000;
 /// Largest dimension or literal size accepted; larger is surely a typo.
 const MAX_DIM: u64 = 100_000;
+/// Whether `name` is built in (a function or the constant `pi`), so that
+/// it cannot be declared.
+pub(crate) fn is_builtin(name: &str) -> bool {
+    RESERVED.contains(&name) || crate::ir::ElemFn::from_name(name).is_some()
+}
+
+/// Every built-in name, for suggestions.
+pub(crate) fn builtin_names() -> impl Iterator<Item = &'static str> {
+    RESERVED
+        .iter()
+        .copied()
+        .chain(crate::ir::ElemFn::ALL.iter().map(|f| f.name()))
+}
+
 /// Resolution runs on its own thread with this stack so that `MAX_DEPTH`
 /// levels are safe whatever the caller's stack is.
 const STACK_BYTES: usize = 256 * 1024 * 1024;
 
-/// Every built-in function name; none of them can be declared.
-pub(crate) const RESERVED: &[&str] = &[
-    "relu",
-    "step",
-    "sigmoid",
-    "tanh",
-    "exp",
-    "log",
-    "sqrt",
-    "abs",
+/// Every built-in name that is not an elementwise function (those are
+/// the rows of [`crate::ir::vocab`]); none of them can be declared.
+const RESERVED: &[&str] = &[
+    "pi",
     "max",
     "min",
     "softmax",
