@@ -1055,7 +1055,12 @@ fn times_prime(a: Expr, prime: Expr) -> Option<Expr> {
     if is_zero(&prime) {
         return None;
     }
-    if prime.op == Op::HadDiv && is_ones(&prime.args[0]) {
+    let one_over = match prime.op {
+        Op::HadDiv => is_ones(&prime.args[0]),
+        Op::Div => is_num(&prime.args[0], 1),
+        _ => false,
+    };
+    if one_over {
         return Some(haddiv(a, prime.args[1].clone()));
     }
     Some(had(a, prime))
