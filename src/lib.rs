@@ -35,12 +35,11 @@ pub fn load(file_name: &str, bytes: &[u8]) -> Result<(String, ir::Program), Vec<
         Ok(s) => s.to_string(),
         Err(e) => {
             let at = e.valid_up_to();
-            return Err(vec![Diagnostic {
-                span: span::Span::new(at, at + 1),
-                message: format!("{file_name} is not valid UTF-8 text"),
-                label: format!("invalid byte 0x{:02X} here", bytes[at]),
-                notes: Vec::new(),
-            }]);
+            return Err(vec![Diagnostic::from(syntax::SyntaxError::InvalidUtf8 {
+                at: span::Span::new(at, at + 1),
+                file: file_name.to_string(),
+                byte: bytes[at],
+            })]);
         }
     };
     // Parsing and resolving recurse once per nesting level, and so does
