@@ -2,6 +2,7 @@
 //! (the parser-driven cases live in tests/errors.rs).
 
 use super::*;
+use crate::diagnostics::Diagnostic;
 use crate::ir::{Op, WorkKind};
 use crate::span::Spanned;
 use ast::{BinOp, ExprKind, LetForm, StmtKind, TypeExpr};
@@ -138,7 +139,7 @@ impl B {
     fn errors(&self, stmts: Vec<ast::Stmt>) -> Vec<String> {
         match self.run(stmts) {
             Ok(_) => panic!("expected errors"),
-            Err(es) => es.into_iter().map(|e| e.message).collect(),
+            Err(es) => es.into_iter().map(|e| Diagnostic::from(e).message).collect(),
         }
     }
 }
@@ -210,7 +211,12 @@ fn one_minus_vector_suggests_ones() {
         b.var("v", b.vec_t("k"), &[]),
         b.show(b.bin("1 - v", BinOp::Sub, b.num(1), b.n("v"))),
     ]);
-    let e = &r.unwrap_err()[0];
+    let e = r.unwrap_err().remove(0);
+    assert!(
+        matches!(&e, ResolveError::Broadcast { subtract: true, fix, .. } if fix == "ones(k) - v"),
+        "{e:?}"
+    );
+    let e = Diagnostic::from(e);
     assert_eq!(
         e.message,
         "cannot subtract vec[k] from scalar: the shapes differ"
@@ -239,7 +245,16 @@ fn duplicate_declaration_notes_the_first() {
             },
         ),
     ]);
-    let e = &r.unwrap_err()[0];
+    let e = r.unwrap_err().remove(0);
+    assert_eq!(
+        e,
+        ResolveError::Duplicate {
+            at: Span::new(6, 7),
+            name: "x".into(),
+            first: Span::new(4, 5)
+        }
+    );
+    let e = Diagnostic::from(e);
     assert_eq!(e.message, "`x` is declared twice");
     assert_eq!(e.span, Span::new(6, 7));
     assert_eq!(
@@ -443,7 +458,7 @@ fn load_err(src: &str) -> Vec<String> {
     let file = crate::syntax::parse(src).unwrap_or_else(|e| panic!("{e:?}"));
     match resolve(&file, src) {
         Ok(_) => panic!("expected errors"),
-        Err(es) => es.into_iter().map(|e| e.message).collect(),
+        Err(es) => es.into_iter().map(|e| Diagnostic::from(e).message).collect(),
     }
 }
 
