@@ -251,6 +251,15 @@ impl From<SyntaxError> for Diagnostic {
     }
 }
 
+impl From<crate::InputError> for Diagnostic {
+    fn from(e: crate::InputError) -> Self {
+        match e {
+            crate::InputError::Syntax(e) => e.into(),
+            crate::InputError::Resolve(e) => e.into(),
+        }
+    }
+}
+
 /// "did you mean `x`?", or the label to show without a suggestion.
 fn did_you_mean(suggestion: Option<String>, otherwise: impl FnOnce() -> String) -> String {
     suggestion.map_or_else(otherwise, |s| format!("did you mean `{s}`?"))

@@ -620,3 +620,34 @@ fn local_names_shadow_and_reserved_names_cannot_be_bound() {
         ["`d` is the name of a built-in function and cannot be bound"]
     );
 }
+
+/// Literals the grammar and the parser never let through (no `[]`; rows
+/// of one length; far fewer entries than the size limit) are still
+/// rejected when a syntax tree is built directly.
+#[test]
+fn literals_only_a_built_tree_can_hold() {
+    let b = B { src: "[1, 2]" };
+    let lit = |rows: Vec<Vec<ast::Expr>>| Spanned::new(ExprKind::Matrix(rows), Span::new(0, 6));
+    let run = |e: ast::Expr| b.run(vec![b.show(e)]).unwrap_err();
+    assert_eq!(
+        run(lit(vec![])),
+        [ResolveError::EmptyLiteral { at: Span::new(0, 6) }]
+    );
+    let ragged = run(lit(vec![vec![b.num(1), b.num(2)], vec![b.num(1)]]));
+    assert!(
+        matches!(
+            ragged.as_slice(),
+            [ResolveError::RaggedLiteral { row: 2, len: 1, cols: 2, .. }]
+        ),
+        "{ragged:?}"
+    );
+    assert_eq!(
+        Diagnostic::from(ragged[0].clone()).message,
+        "ragged matrix literal: row 2 has 1 entry but row 1 has 2"
+    );
+    let wide = run(lit(vec![vec![b.num(1); 100_001]]));
+    assert_eq!(
+        wide,
+        [ResolveError::LiteralTooLarge { at: Span::new(0, 6) }]
+    );
+}

@@ -912,6 +912,84 @@ mod tests {
         assert_eq!(e[0].span, Span::new(9, 15));
     }
 
+    // ------------------------------------------------------------ keywords
+
+    const GRAMMAR: &str = include_str!("../../grammar/gradproof.pest");
+
+    /// The grammar's statement rules, in grammar order, as (rule, keyword
+    /// rule it starts with), e.g. ("dim_stmt", "kw_dim").
+    fn grammar_statements() -> Vec<(String, String)> {
+        GRAMMAR
+            .lines()
+            .filter_map(|l| {
+                let (rule, body) = l.split_once(" = ")?;
+                let rule = rule.trim();
+                let first = body.strip_prefix("{ SOI ~ ")?.split(' ').next()?;
+                rule.ends_with("_stmt")
+                    .then(|| (rule.to_string(), first.to_string()))
+            })
+            .collect()
+    }
+
+    /// The word a `kw_*` rule matches (`kw_dim = @{ "dim" ~ !ident_char }`).
+    fn keyword_of(rule: &str) -> String {
+        let line = GRAMMAR
+            .lines()
+            .find(|l| l.starts_with(&format!("{rule} = ")))
+            .unwrap_or_else(|| panic!("no rule {rule}"));
+        line.split('"').nth(1).expect("a quoted word").to_string()
+    }
+
+    #[test]
+    fn statement_keywords_are_the_grammars() {
+        let statements = grammar_statements();
+        let words: Vec<String> = statements.iter().map(|(_, kw)| keyword_of(kw)).collect();
+        assert_eq!(words, STATEMENT_KEYWORDS);
+        for ((rule, kw), word) in statements.iter().zip(&words) {
+            assert_eq!(rule, &format!("{word}_stmt"));
+            assert_eq!(kw, &format!("kw_{word}"));
+        }
+        for (word, rule) in STATEMENT_KEYWORDS.iter().zip(STATEMENT_RULES) {
+            assert_eq!(format!("{rule:?}"), format!("{word}_stmt"));
+        }
+    }
+
+    #[test]
+    fn reserved_words_are_the_grammars_keywords() {
+        let line = GRAMMAR
+            .lines()
+            .find(|l| l.starts_with("keyword = "))
+            .expect("a keyword rule");
+        let words: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+        assert_eq!(words, RESERVED_WORDS);
+        // Each is also a rule of its own that the statements use.
+        for w in RESERVED_WORDS {
+            assert_eq!(keyword_of(&format!("kw_{w}")), w);
+        }
+        assert_eq!(
+            errors("show in")[0].message,
+            "unexpected keyword `in`: expected an expression (keywords cannot be names)"
+        );
+    }
+
+    #[test]
+    fn every_statement_keyword_starts_a_statement() {
+        let e = errors("shows x");
+        assert_eq!(
+            e[0].message,
+            "`shows` does not start a statement: a statement begins with dim, var, assume, let, fun, idx, derive, show, claim, represent or plot"
+        );
+        for w in STATEMENT_KEYWORDS {
+            // Each keyword selects its rule: the error is about what follows it.
+            let e = errors(&format!("{w} ?"));
+            assert!(
+                !e[0].message.contains("does not start a statement"),
+                "{w}: {}",
+                e[0].message
+            );
+        }
+    }
+
     // ------------------------------------------------------------ errors
 
     #[test]
