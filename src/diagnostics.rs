@@ -8,8 +8,8 @@ use crate::resolve::{
 };
 use crate::span::Span;
 use crate::syntax::{
-    MAX_EXPR_DEPTH, MAX_NESTING, MAX_OPERATORS, MAX_STATEMENT_BYTES, STATEMENT_KEYWORDS, SyntaxError,
-    clip,
+    MAX_EXPR_DEPTH, MAX_NESTING, MAX_OPERATORS, MAX_STATEMENT_BYTES, STATEMENT_KEYWORDS,
+    SyntaxError, clip,
 };
 use ariadne::{CharSet, Color, Config, IndexType, Label, Report, ReportKind, Source};
 
@@ -81,7 +81,9 @@ impl From<SyntaxError> for Diagnostic {
             ),
             NestingTooDeep { .. } => Diagnostic::new(
                 at,
-                format!("brackets nest deeper than {MAX_NESTING} levels; name inner parts with `let`"),
+                format!(
+                    "brackets nest deeper than {MAX_NESTING} levels; name inner parts with `let`"
+                ),
                 format!("nesting deeper than {MAX_NESTING} levels"),
             ),
             UnmatchedCloser { closer, .. } => Diagnostic::new(
@@ -105,7 +107,10 @@ impl From<SyntaxError> for Diagnostic {
             ),
             Unclosed { opener, .. } => Diagnostic::new(
                 at,
-                format!("unclosed `{opener}`: add `{}` to close it", closer_of(opener)),
+                format!(
+                    "unclosed `{opener}`: add `{}` to close it",
+                    closer_of(opener)
+                ),
                 "opened here and never closed",
             ),
             StatementTooLong { bytes, .. } => Diagnostic::new(

@@ -53,10 +53,7 @@ pub fn load(file_name: &str, bytes: &[u8]) -> Result<(String, ir::Program), Vec<
 }
 
 /// [`load`] with the errors as data.
-pub fn load_typed(
-    file_name: &str,
-    bytes: &[u8],
-) -> Result<(String, ir::Program), Vec<InputError>> {
+pub fn load_typed(file_name: &str, bytes: &[u8]) -> Result<(String, ir::Program), Vec<InputError>> {
     let src = match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
         Err(e) => {

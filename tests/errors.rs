@@ -259,8 +259,10 @@ fn every_error_input_has_its_kinds() {
     for (index, (input, check, kinds)) in cases().iter().enumerate() {
         let name = case_name(input, index);
         let bytes = match input {
-            Input::File(f) => std::fs::read(format!("{}/tests/inputs/{f}", env!("CARGO_MANIFEST_DIR")))
-                .unwrap_or_else(|e| panic!("{f}: {e}")),
+            Input::File(f) => {
+                std::fs::read(format!("{}/tests/inputs/{f}", env!("CARGO_MANIFEST_DIR")))
+                    .unwrap_or_else(|e| panic!("{f}: {e}"))
+            }
             Input::Text(make) => make().into_bytes(),
         };
         let errors = match gradproof::load_typed(&name, &bytes) {
@@ -302,16 +304,26 @@ fn every_error_kind_has_an_input() {
         .collect();
     let syntax = variants("src/syntax/error.rs", "SyntaxError");
     let resolve = variants("src/resolve/error.rs", "ResolveError");
-    assert!(syntax.len() > 20 && resolve.len() > 80, "{syntax:?} {resolve:?}");
+    assert!(
+        syntax.len() > 20 && resolve.len() > 80,
+        "{syntax:?} {resolve:?}"
+    );
     let missing: Vec<&String> = syntax
         .iter()
         .chain(&resolve)
         .filter(|v| !written.contains(v.as_str()) && !UNREACHABLE_FROM_TEXT.contains(&v.as_str()))
         .collect();
-    assert!(missing.is_empty(), "error kinds without an input: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "error kinds without an input: {missing:?}"
+    );
     // Every `err_*.grad` file is a case.
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/inputs");
-    let listed: BTreeSet<String> = cases.iter().enumerate().map(|(i, c)| case_name(&c.0, i)).collect();
+    let listed: BTreeSet<String> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| case_name(&c.0, i))
+        .collect();
     for entry in std::fs::read_dir(dir).unwrap() {
         let f = entry.unwrap().file_name().into_string().unwrap();
         if f.starts_with("err_") && f.ends_with(".grad") {

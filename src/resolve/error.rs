@@ -19,11 +19,19 @@ pub enum ResolveError {
     /// A function parameter listed twice: `let f(a: scalar, a: scalar) = a`.
     DuplicateParameter { at: Span, name: String, first: Span },
     /// `dim n = 0`.
-    DimNotPositive { at: Span, name: String, value: String },
+    DimNotPositive {
+        at: Span,
+        name: String,
+        value: String,
+    },
     /// `dim n = 1000000`.
     DimTooLarge { at: Span, name: String },
     /// A declared name that is not a dimension used as one: `var x: vec[y]`.
-    NotADimension { at: Span, name: String, declared: Span },
+    NotADimension {
+        at: Span,
+        name: String,
+        declared: Span,
+    },
     /// `var x: vec[q]` without `dim q`.
     UndeclaredDimension {
         at: Span,
@@ -83,7 +91,11 @@ pub enum ResolveError {
         steps: Vec<(Span, String, String)>,
     },
     /// `assume x < 1` with a vector `x`.
-    AssumeNonScalar { at: Span, expr: String, shape: String },
+    AssumeNonScalar {
+        at: Span,
+        expr: String,
+        shape: String,
+    },
     /// `derive x + 1`: not a derivative.
     DeriveNotDerivative { at: Span, expr: String },
     /// `claim a: …` twice.
@@ -102,7 +114,11 @@ pub enum ResolveError {
     /// `represent x + y with relu`: not exactly one variable.
     RepresentVariables { at: Span, names: Vec<String> },
     /// `represent v[1] with relu`: the one variable is a vector.
-    RepresentVectorVariable { at: Span, name: String, shape: String },
+    RepresentVectorVariable {
+        at: Span,
+        name: String,
+        shape: String,
+    },
     /// An expression nested more than 2000 levels (through `let`s).
     TooDeep { at: Span },
     /// A function used without arguments: `show f` for `let f(u: scalar) = u`
@@ -233,7 +249,11 @@ pub enum ResolveError {
         suggestion: Option<String>,
     },
     /// `x(1, 2)` with a variable `x`.
-    CallNonFunction { at: Span, name: String, what: NameKind },
+    CallNonFunction {
+        at: Span,
+        name: String,
+        what: NameKind,
+    },
     /// `exp(a, b)`: wrong number of arguments (`expected` lists the allowed counts).
     Arity {
         at: Span,
@@ -290,21 +310,53 @@ pub enum ResolveError {
     /// `grad(J, W x)`: not a variable or named intermediate.
     WrtNotVariable { at: Span, expr: String },
     /// `grad(W x, W)`: a non-scalar function.
-    GradNonScalar { at: Span, expr: String, shape: String },
+    GradNonScalar {
+        at: Span,
+        expr: String,
+        shape: String,
+    },
     /// `jac(J, x)` with a scalar `J`.
-    JacNonVector { at: Span, expr: String, shape: String },
+    JacNonVector {
+        at: Span,
+        expr: String,
+        shape: String,
+    },
     /// `jac(z, W)` with a matrix `W`.
-    JacWrtNonVector { at: Span, expr: String, shape: String },
+    JacWrtNonVector {
+        at: Span,
+        expr: String,
+        shape: String,
+    },
     /// `hess(z, x)` with a vector `z`.
-    HessNonScalar { at: Span, expr: String, shape: String },
+    HessNonScalar {
+        at: Span,
+        expr: String,
+        shape: String,
+    },
     /// `hess(J, W)` with a matrix `W`.
-    HessWrtNonVector { at: Span, expr: String, shape: String },
+    HessWrtNonVector {
+        at: Span,
+        expr: String,
+        shape: String,
+    },
     /// `d(z, x)` with a vector `z` or `x`.
-    DNonScalar { at: Span, expr: String, shape: String },
+    DNonScalar {
+        at: Span,
+        expr: String,
+        shape: String,
+    },
     /// `plot x over T in 1..3` with a vector `x`.
-    PlotNonScalar { at: Span, expr: String, shape: String },
+    PlotNonScalar {
+        at: Span,
+        expr: String,
+        shape: String,
+    },
     /// A plotted expression that does not depend on the length.
-    PlotConstant { at: Span, expr: String, length: String },
+    PlotConstant {
+        at: Span,
+        expr: String,
+        length: String,
+    },
     /// `plot … over T in 5..2`.
     PlotEmptyRange { at: Span, from: u64, to: u64 },
     /// `plot … over T in 1..20000`.
@@ -371,7 +423,9 @@ pub enum IntegerRole {
     GuardBound,
     DeltaArgument,
     /// A bound of a ranged `sum` (or `prod`, when `prod`).
-    RangeBound { prod: bool },
+    RangeBound {
+        prod: bool,
+    },
 }
 
 impl ResolveError {

@@ -139,7 +139,10 @@ impl B {
     fn errors(&self, stmts: Vec<ast::Stmt>) -> Vec<String> {
         match self.run(stmts) {
             Ok(_) => panic!("expected errors"),
-            Err(es) => es.into_iter().map(|e| Diagnostic::from(e).message).collect(),
+            Err(es) => es
+                .into_iter()
+                .map(|e| Diagnostic::from(e).message)
+                .collect(),
         }
     }
 }
@@ -458,7 +461,10 @@ fn load_err(src: &str) -> Vec<String> {
     let file = crate::syntax::parse(src).unwrap_or_else(|e| panic!("{e:?}"));
     match resolve(&file, src) {
         Ok(_) => panic!("expected errors"),
-        Err(es) => es.into_iter().map(|e| Diagnostic::from(e).message).collect(),
+        Err(es) => es
+            .into_iter()
+            .map(|e| Diagnostic::from(e).message)
+            .collect(),
     }
 }
 
@@ -631,13 +637,20 @@ fn literals_only_a_built_tree_can_hold() {
     let run = |e: ast::Expr| b.run(vec![b.show(e)]).unwrap_err();
     assert_eq!(
         run(lit(vec![])),
-        [ResolveError::EmptyLiteral { at: Span::new(0, 6) }]
+        [ResolveError::EmptyLiteral {
+            at: Span::new(0, 6)
+        }]
     );
     let ragged = run(lit(vec![vec![b.num(1), b.num(2)], vec![b.num(1)]]));
     assert!(
         matches!(
             ragged.as_slice(),
-            [ResolveError::RaggedLiteral { row: 2, len: 1, cols: 2, .. }]
+            [ResolveError::RaggedLiteral {
+                row: 2,
+                len: 1,
+                cols: 2,
+                ..
+            }]
         ),
         "{ragged:?}"
     );
@@ -648,6 +661,8 @@ fn literals_only_a_built_tree_can_hold() {
     let wide = run(lit(vec![vec![b.num(1); 100_001]]));
     assert_eq!(
         wide,
-        [ResolveError::LiteralTooLarge { at: Span::new(0, 6) }]
+        [ResolveError::LiteralTooLarge {
+            at: Span::new(0, 6)
+        }]
     );
 }

@@ -51,7 +51,11 @@ pub enum SyntaxError {
     /// `in` inside a call that is not `sum`/`prod`: `show foo(t in 1..2, x)`.
     BinderInCall { at: Span, func: String },
     /// A ranged `sum`/`prod` without exactly one body: `show sum(t in 1..2, x, y)`.
-    BinderBodies { at: Span, func: String, count: usize },
+    BinderBodies {
+        at: Span,
+        func: String,
+        count: usize,
+    },
     /// A claim with nothing to compare: `claim a`.
     ClaimWithoutRightSide { at: Span },
     /// An inequality inside an `=` chain: `claim a = b <= c`.

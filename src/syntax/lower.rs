@@ -6,9 +6,9 @@
 //! to build one deeper than [`MAX_EXPR_DEPTH`], so later recursive passes
 //! (and even `Drop`) stay within the stack.
 
-use super::{RESERVED_WORDS, SyntaxError};
 use super::ast::*;
 use super::grammar::Rule;
+use super::{RESERVED_WORDS, SyntaxError};
 use crate::span::{Span, Spanned};
 use num_bigint::BigInt;
 use num_rational::BigRational;
