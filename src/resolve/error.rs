@@ -46,7 +46,7 @@ pub enum ResolveError {
     UnknownAttribute { at: Span, name: String },
     /// An attribute on a type it does not describe: `var A: mat[n, m] spd`.
     AttributeMisfit { at: Span, attr: String, ty: String },
-    /// A sequence element at a time that is not a whole number from 0: `var h[-1]: vec[n]`.
+    /// A sequence element at a time outside 0..=100000: `var h[1000000]: vec[n]`.
     TimeNotInteger { at: Span },
     /// Two elements of one sequence declared with different shapes:
     /// `var h[0]: vec[n]` and `var h[1]: vec[m]`.
