@@ -25,31 +25,53 @@ pub mod syntax;
 
 use diagnostics::Diagnostic;
 
+/// An input error of the stages before derivation, as data (render it with
+/// `Diagnostic::from`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputError {
+    Syntax(syntax::SyntaxError),
+    Resolve(resolve::ResolveError),
+}
+
+impl InputError {
+    /// The offending text.
+    pub fn span(&self) -> span::Span {
+        match self {
+            InputError::Syntax(e) => e.span(),
+            InputError::Resolve(e) => e.span(),
+        }
+    }
+}
+
 /// Reads a file's bytes into a resolved program: UTF-8 check (invalid UTF-8
 /// is a diagnostic at the first bad byte) → parse → resolve. On success
 /// returns the source text (the spans in the program index into it). On
 /// failure, render the diagnostics against `String::from_utf8_lossy(bytes)`,
 /// which agrees with the source text up to the first invalid byte.
 pub fn load(file_name: &str, bytes: &[u8]) -> Result<(String, ir::Program), Vec<Diagnostic>> {
+    load_typed(file_name, bytes).map_err(|es| es.into_iter().map(Diagnostic::from).collect())
+}
+
+/// [`load`] with the errors as data.
+pub fn load_typed(file_name: &str, bytes: &[u8]) -> Result<(String, ir::Program), Vec<InputError>> {
     let src = match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
         Err(e) => {
             let at = e.valid_up_to();
-            return Err(vec![Diagnostic {
-                span: span::Span::new(at, at + 1),
-                message: format!("{file_name} is not valid UTF-8 text"),
-                label: format!("invalid byte 0x{:02X} here", bytes[at]),
-                notes: Vec::new(),
-            }]);
+            return Err(vec![InputError::Syntax(syntax::SyntaxError::InvalidUtf8 {
+                at: span::Span::new(at, at + 1),
+                file: file_name.to_string(),
+                byte: bytes[at],
+            })]);
         }
     };
     // Parsing and resolving recurse once per nesting level, and so does
     // dropping the syntax tree: give both a large stack.
     let result = resolve::on_big_stack(|| {
         let file = syntax::parse(&src)
-            .map_err(|es| es.into_iter().map(Diagnostic::from).collect::<Vec<_>>())?;
+            .map_err(|es| es.into_iter().map(InputError::Syntax).collect::<Vec<_>>())?;
         resolve::resolve(&file, &src)
-            .map_err(|es| es.into_iter().map(Diagnostic::from).collect::<Vec<_>>())
+            .map_err(|es| es.into_iter().map(InputError::Resolve).collect::<Vec<_>>())
     });
     result.map(|prog| (src, prog))
 }
