@@ -231,9 +231,14 @@ fn lengths_at(prog: &Program, dims: &[DimId], len: u64) -> String {
 
 /// Symbolic dimensions used as values (lengths such as `T`): unrolled 1..=N.
 fn time_dims(prog: &Program, roots: &[&Expr]) -> Vec<DimId> {
-    reach(prog, roots)
-        .value_dims
-        .into_iter()
+    lengths_of(prog, &reach(prog, roots))
+}
+
+/// [`time_dims`] of what has been reached.
+fn lengths_of(prog: &Program, r: &Reach) -> Vec<DimId> {
+    r.value_dims
+        .iter()
+        .copied()
         .filter(|d| prog.dims[*d].value.is_none())
         .collect()
 }

@@ -197,220 +197,337 @@ impl Checker<'_> {
     /// float64 when a value outgrows the exact budget; an exact point on a
     /// kink is redrawn.
     pub(super) fn sample(&self, lhs: &Expr, rhs: &Expr, cmp: Compare, salt: u64) -> Sampled {
-        let prog = self.prog;
-        let tdims = time_dims(prog, &[lhs, rhs]);
+        let mut run = Run::new(self, lhs, rhs, cmp);
+        match run.sample_all(salt) {
+            Some(c) => Sampled::Counterexample(c),
+            None => run.conclude(),
+        }
+    }
+}
+
+/// The points of one round of the schedule: their lengths, how many, and
+/// the first plan index.
+struct Round {
+    lens: Vec<u64>,
+    points: u32,
+    first: u32,
+}
+
+/// What one drawn point came to.
+enum Tried {
+    /// Counted, or kept for certification: go on to the next point.
+    Settled,
+    /// Not usable: draw again.
+    Redraw,
+    /// The sides differ there, exactly or certified.
+    Differs(Box<(Instance, Mismatch)>),
+}
+
+/// The state of one sampled comparison.
+struct Run<'c> {
+    ck: &'c Checker<'c>,
+    lhs: &'c Expr,
+    rhs: &'c Expr,
+    cmp: Compare,
+    facts: Reach,
+    tdims: Vec<DimId>,
+    /// The free symbolic sizes (not lengths) the sides' shapes use.
+    size_dims: Vec<DimId>,
+    idxs: Vec<IdxId>,
+    exact_on: bool,
+    /// The smallest total size (sizes plus lengths) at which exact
+    /// arithmetic outgrew its budget: larger points go to float64 at once.
+    exact_fail: Option<usize>,
+    cov: Coverage,
+    last_problem: String,
+    /// Points the float64 screen passed, cheapest first.
+    candidates: Vec<Candidate>,
+    /// Points where float64 saw a difference, clearest first.
+    differing: Vec<Candidate>,
+    /// Points float64 could not evaluate, cheapest first.
+    unevaluated: Vec<Candidate>,
+}
+
+impl<'c> Run<'c> {
+    fn new(ck: &'c Checker<'c>, lhs: &'c Expr, rhs: &'c Expr, cmp: Compare) -> Run<'c> {
+        let prog = ck.prog;
         let facts = reach(prog, &[lhs, rhs]);
+        let tdims = lengths_of(prog, &facts);
         let size_dims: Vec<DimId> = facts
             .shape_dims
             .iter()
             .copied()
             .filter(|d| !tdims.contains(d) && prog.dims[*d].value.is_none())
             .collect();
-        let unroll = self.opts.unroll.max(1);
-        let samples = self.opts.samples.max(1);
-        // (lengths of the time dims, points, first plan index)
-        let mut schedule: Vec<(Vec<u64>, u32, u32)> = Vec::new();
-        if tdims.is_empty() {
-            let factor = if facts.nodes <= 30 {
+        Run {
+            ck,
+            lhs,
+            rhs,
+            cmp,
+            facts,
+            tdims,
+            size_dims,
+            idxs: free_idxs(&[lhs, rhs]),
+            exact_on: matches!(cmp, Compare::Eq),
+            exact_fail: None,
+            cov: Coverage::default(),
+            last_problem: String::new(),
+            candidates: Vec::new(),
+            differing: Vec::new(),
+            unevaluated: Vec::new(),
+        }
+    }
+
+    /// Which lengths are sampled, and how many points at each.
+    fn schedule(&self, salt: u64) -> Vec<Round> {
+        let opts = self.ck.opts;
+        let unroll = opts.unroll.max(1);
+        let samples = opts.samples.max(1);
+        let mut schedule = Vec::new();
+        if self.tdims.is_empty() {
+            let factor = if self.facts.nodes <= 30 {
                 8
-            } else if facts.nodes <= 300 {
+            } else if self.facts.nodes <= 300 {
                 2
             } else {
                 1
             };
-            schedule.push((vec![], samples * factor, 0));
-        } else {
-            let mut rng = eval::sample::Rng::new(mix(self.opts.seed, salt ^ 0x1e_6e74));
-            for len in 1..=unroll {
-                let mut a = vec![len];
-                for _ in 1..tdims.len() {
-                    // Odd rounds keep the other lengths different from this
-                    // one, so lengths that only ever agree cannot hide.
-                    let mut v = rng.int_in(1, unroll as i64) as u64;
-                    while unroll > 1 && len % 2 == 1 && v == len {
-                        v = rng.int_in(1, unroll as i64) as u64;
-                    }
-                    a.push(v);
-                }
-                schedule.push((a, samples, 0));
-            }
-            let hi = MAX_LENGTH.max(unroll + 1) as i64;
-            for k in 0..EXTRA_LENGTHS {
-                let a = tdims
-                    .iter()
-                    .map(|_| rng.int_in(unroll as i64 + 1, hi) as u64)
-                    .collect();
-                schedule.push((a, 1, 3 + k));
-            }
+            schedule.push(Round {
+                lens: vec![],
+                points: samples * factor,
+                first: 0,
+            });
+            return schedule;
         }
-        let idxs = free_idxs(&[lhs, rhs]);
-        let mut exact_on = matches!(cmp, Compare::Eq);
-        // The smallest total size (sizes plus lengths) at which exact
-        // arithmetic outgrew its budget: larger points go to float64 at once.
-        let mut exact_fail: Option<usize> = None;
-        let mut cov = Coverage::default();
-        let mut last_problem = String::new();
-        // Points the float64 screen passed / could not decide, cheapest first.
-        let mut candidates: Vec<Candidate> = Vec::new();
-        let mut differing: Vec<Candidate> = Vec::new();
-        let mut unevaluated: Vec<Candidate> = Vec::new();
-        for (round, (lens, n, first)) in schedule.iter().enumerate() {
-            let overrides: Vec<(DimId, u64)> = tdims.iter().copied().zip(lens.clone()).collect();
+        let mut rng = eval::sample::Rng::new(mix(opts.seed, salt ^ 0x1e_6e74));
+        for len in 1..=unroll {
+            let mut a = vec![len];
+            for _ in 1..self.tdims.len() {
+                // Odd rounds keep the other lengths different from this
+                // one, so lengths that only ever agree cannot hide.
+                let mut v = rng.int_in(1, unroll as i64) as u64;
+                while unroll > 1 && len % 2 == 1 && v == len {
+                    v = rng.int_in(1, unroll as i64) as u64;
+                }
+                a.push(v);
+            }
+            schedule.push(Round {
+                lens: a,
+                points: samples,
+                first: 0,
+            });
+        }
+        let hi = MAX_LENGTH.max(unroll + 1) as i64;
+        for k in 0..EXTRA_LENGTHS {
+            let lens = self
+                .tdims
+                .iter()
+                .map(|_| rng.int_in(unroll as i64 + 1, hi) as u64)
+                .collect();
+            schedule.push(Round {
+                lens,
+                points: 1,
+                first: 3 + k,
+            });
+        }
+        schedule
+    }
+
+    /// Every round of the schedule, then certification of the points the
+    /// screen could not decide and of a few it passed; the first
+    /// counterexample found.
+    fn sample_all(&mut self, salt: u64) -> Option<Box<Counterexample>> {
+        for (round, r) in self.schedule(salt).iter().enumerate() {
             let salt = salt ^ ((round as u64) << 40);
-            for p in 0..*n {
-                let q = first + p;
-                let wide = (q / 2) % 2 == 1 && !facts.singular;
-                // Odd points instantiate `fun`s with non-polynomial families.
-                let float_funs = facts.funs && q % 2 == 1;
-                for retry in 0..REDRAWS {
-                    // A wide point that failed twice is redrawn at unit
-                    // scale: mixed magnitudes that leave a domain (a
-                    // softmax underflowing into a log) do so systematically.
-                    let plan = Plan {
-                        sizes: q,
-                        wide: wide && retry < 2,
-                        family: q,
-                    };
-                    let d = p * (REDRAWS + 1) + retry;
-                    let want_exact = exact_on && !float_funs;
-                    let inst = match eval::sample_with(
-                        prog,
-                        &self.sample_opts(salt, d, overrides.clone(), want_exact),
-                        &plan,
-                    ) {
-                        Ok(i) => i,
-                        Err(e) => {
-                            last_problem = eval_problem(&e);
-                            continue;
-                        }
-                    };
-                    let total: usize = size_dims
-                        .iter()
-                        .map(|d| inst.sizes().get(*d).copied().unwrap_or(1))
-                        .sum::<usize>()
-                        + lens.iter().sum::<u64>() as usize;
-                    let entries: usize = facts
-                        .vars
-                        .iter()
-                        .map(|v| {
-                            let (r, c) = inst.shape_dims(prog.vars[*v].shape);
-                            r * c
-                        })
-                        .sum();
-                    let want_exact = want_exact
-                        && entries <= EXACT_ENTRIES
-                        && exact_fail.is_none_or(|f| total < f);
-                    let mut exact_used = want_exact;
-                    let mut result = if want_exact {
-                        compare_all(prog, &inst, lhs, rhs, cmp, &idxs, 0.0)
-                    } else {
-                        Err(EvalError::NotExact)
-                    };
-                    if want_exact && matches!(result, Err(EvalError::NotExact)) {
-                        // Transcendental (or too large even at size 1):
-                        // the rest of the check is float64.
-                        if plan.sizes == 0 || size_dims.is_empty() {
-                            exact_on = false;
-                        }
-                        exact_fail = Some(exact_fail.map_or(total, |f| f.min(total)));
-                        exact_used = false;
-                    }
-                    let mut screened = false;
-                    if !exact_used {
-                        // Certified evaluation is costly, so every point is
-                        // screened in float64 first. Points the screen passes
-                        // and points it cannot decide (a difference, or an
-                        // evaluation error that may be float64's own) are
-                        // kept, cheapest first, and a few of each are
-                        // certified after the loop: every counterexample and
-                        // every point counted as undecided-then-agreeing is
-                        // certified; the rest count as screened only.
-                        let cost = entries + total;
-                        let screen = float_screen(prog, &inst, lhs, rhs, cmp, &idxs);
-                        if screen == Ok(Screen::Pass) {
-                            screened = true;
-                            result = Ok(None);
-                        } else {
-                            let failed = screen.is_err();
-                            if let Err(e) = &screen {
-                                last_problem = eval_problem(e);
-                            }
-                            let c = Candidate {
-                                cost,
-                                inst,
-                                lens: lens.clone(),
-                            };
-                            if failed {
-                                keep_cheapest(&mut unevaluated, c, UNEVALUATED_TRIES);
-                            } else {
-                                // Clear differences first (they are
-                                // likely real and decided at once), then
-                                // unit-scale points: a real difference shows
-                                // there too, and is decided cheaply.
-                                let faint = !matches!(screen, Ok(Screen::Differ(m)) if m > CLEAR_DIFFERENCE);
-                                let c = Candidate {
-                                    cost: c.cost
-                                        + usize::from(c.inst.wide) * WIDE_COST
-                                        + usize::from(faint) * 2 * WIDE_COST,
-                                    ..c
-                                };
-                                keep_cheapest(&mut differing, c, MAX_DIFFERING);
-                            }
-                            if failed {
-                                continue;
-                            }
-                            break;
-                        }
-                    }
-                    // A mismatch at an exact point on a kink says nothing
-                    // (the two sides may take different one-sided values).
-                    // An agreement there is one point among many drawn
-                    // from thousands of values per entry, so it is kept.
-                    if exact_used
-                        && facts.kinks
-                        && matches!(result, Ok(Some(_)))
-                        && on_kink(prog, &inst, lhs, rhs, &idxs, d)
-                    {
-                        last_problem = "every point drawn was on a kink".into();
-                        continue;
-                    }
-                    match result {
-                        Ok(None) => {
-                            cov.add(&inst, &size_dims, lens, exact_used);
-                            if screened {
-                                cov.screened += 1;
-                                keep_cheapest(
-                                    &mut candidates,
-                                    Candidate {
-                                        cost: entries + total,
-                                        inst,
-                                        lens: lens.clone(),
-                                    },
-                                    CANDIDATES,
-                                );
-                            }
-                            break;
-                        }
-                        Ok(Some(mismatch)) => {
-                            return Sampled::Counterexample(Box::new(counterexample(
-                                prog, lhs, rhs, &tdims, lens, &inst, mismatch,
-                            )));
-                        }
-                        Err(e) => last_problem = eval_problem(&e),
-                    }
+            for p in 0..r.points {
+                if let Some(c) = self.point(r, salt, p) {
+                    return Some(c);
                 }
             }
-            if round == 0 && cov.points() == 0 && differing.is_empty() && unevaluated.is_empty() {
+            if round == 0
+                && self.cov.points() == 0
+                && self.differing.is_empty()
+                && self.unevaluated.is_empty()
+            {
                 // Nothing evaluates at the first length: stop early.
                 break;
             }
         }
-        // The points the screen could not decide, cheapest first: where
-        // float64 saw a difference, until a few agree once certified (what
-        // float64 saw was its own rounding); where float64 could not
-        // evaluate, the cheapest few. A certified difference is a
-        // counterexample.
+        if let Some(c) = self.certify_doubtful() {
+            return Some(c);
+        }
+        self.certify_screened()
+    }
+
+    /// Point `p` of a round, redrawn until it settles.
+    fn point(&mut self, r: &Round, salt: u64, p: u32) -> Option<Box<Counterexample>> {
+        let q = r.first + p;
+        let wide = (q / 2) % 2 == 1 && !self.facts.singular;
+        // Odd points instantiate `fun`s with non-polynomial families.
+        let float_funs = self.facts.funs && q % 2 == 1;
+        let overrides: Vec<(DimId, u64)> = self.tdims.iter().copied().zip(r.lens.clone()).collect();
+        for retry in 0..REDRAWS {
+            // A wide point that failed twice is redrawn at unit scale:
+            // mixed magnitudes that leave a domain (a softmax underflowing
+            // into a log) do so systematically.
+            let plan = Plan {
+                sizes: q,
+                wide: wide && retry < 2,
+                family: q,
+            };
+            let d = p * (REDRAWS + 1) + retry;
+            let want_exact = self.exact_on && !float_funs;
+            let opts = self.ck.sample_opts(salt, d, overrides.clone(), want_exact);
+            let inst = match eval::sample_with(self.ck.prog, &opts, &plan) {
+                Ok(i) => i,
+                Err(e) => {
+                    self.last_problem = eval_problem(&e);
+                    continue;
+                }
+            };
+            match self.try_point(inst, &r.lens, d, want_exact, plan.sizes) {
+                Tried::Settled => break,
+                Tried::Redraw => {}
+                Tried::Differs(found) => {
+                    let (inst, m) = *found;
+                    return Some(self.counterexample(&r.lens, &inst, m));
+                }
+            }
+        }
+        None
+    }
+
+    /// One drawn point: exactly where affordable, else through the screen.
+    fn try_point(
+        &mut self,
+        inst: Instance,
+        lens: &[u64],
+        d: u32,
+        want_exact: bool,
+        plan_sizes: u32,
+    ) -> Tried {
+        let prog = self.ck.prog;
+        let total: usize = self
+            .size_dims
+            .iter()
+            .map(|d| inst.sizes().get(*d).copied().unwrap_or(1))
+            .sum::<usize>()
+            + lens.iter().sum::<u64>() as usize;
+        let entries: usize = self
+            .facts
+            .vars
+            .iter()
+            .map(|v| {
+                let (r, c) = inst.shape_dims(prog.vars[*v].shape);
+                r * c
+            })
+            .sum();
+        let want_exact =
+            want_exact && entries <= EXACT_ENTRIES && self.exact_fail.is_none_or(|f| total < f);
+        if want_exact {
+            let (lhs, rhs) = (self.lhs, self.rhs);
+            match compare_all(prog, &inst, lhs, rhs, self.cmp, &self.idxs, 0.0) {
+                Err(EvalError::NotExact) => {
+                    // Transcendental (or too large even at size 1): the
+                    // rest of the check is float64.
+                    if plan_sizes == 0 || self.size_dims.is_empty() {
+                        self.exact_on = false;
+                    }
+                    self.exact_fail = Some(self.exact_fail.map_or(total, |f| f.min(total)));
+                }
+                result => return self.settle_exact(inst, lens, d, result),
+            }
+        }
+        self.screen(inst, lens, entries + total)
+    }
+
+    /// An exact comparison's result at a point.
+    fn settle_exact(
+        &mut self,
+        inst: Instance,
+        lens: &[u64],
+        d: u32,
+        result: Result<Option<Mismatch>, EvalError>,
+    ) -> Tried {
+        let prog = self.ck.prog;
+        // A mismatch at an exact point on a kink says nothing (the two
+        // sides may take different one-sided values). An agreement there
+        // is one point among many drawn from thousands of values per
+        // entry, so it is kept.
+        if self.facts.kinks
+            && matches!(result, Ok(Some(_)))
+            && on_kink(prog, &inst, self.lhs, self.rhs, &self.idxs, d)
+        {
+            self.last_problem = "every point drawn was on a kink".into();
+            return Tried::Redraw;
+        }
+        match result {
+            Ok(None) => {
+                self.cov.add(&inst, &self.size_dims, lens, true);
+                Tried::Settled
+            }
+            Ok(Some(m)) => Tried::Differs(Box::new((inst, m))),
+            Err(e) => {
+                self.last_problem = eval_problem(&e);
+                Tried::Redraw
+            }
+        }
+    }
+
+    /// Certified evaluation is costly, so every point is screened in
+    /// float64 first. Points the screen passes and points it cannot decide
+    /// (a difference, or an evaluation error that may be float64's own)
+    /// are kept, cheapest first, and a few of each are certified after the
+    /// loop: every counterexample and every point counted as
+    /// undecided-then-agreeing is certified; the rest count as screened
+    /// only.
+    fn screen(&mut self, inst: Instance, lens: &[u64], cost: usize) -> Tried {
+        let prog = self.ck.prog;
+        let screen = float_screen(prog, &inst, self.lhs, self.rhs, self.cmp, &self.idxs);
+        let c = Candidate {
+            cost,
+            inst,
+            lens: lens.to_vec(),
+        };
+        match screen {
+            Ok(Screen::Pass) => {
+                self.cov.add(&c.inst, &self.size_dims, lens, false);
+                self.cov.screened += 1;
+                keep_cheapest(&mut self.candidates, c, CANDIDATES);
+                Tried::Settled
+            }
+            Err(e) => {
+                self.last_problem = eval_problem(&e);
+                keep_cheapest(&mut self.unevaluated, c, UNEVALUATED_TRIES);
+                Tried::Redraw
+            }
+            Ok(Screen::Differ(m)) => {
+                // Clear differences first (they are likely real and
+                // decided at once), then unit-scale points: a real
+                // difference shows there too, and is decided cheaply.
+                let faint = m <= CLEAR_DIFFERENCE;
+                let c = Candidate {
+                    cost: c.cost
+                        + usize::from(c.inst.wide) * WIDE_COST
+                        + usize::from(faint) * 2 * WIDE_COST,
+                    ..c
+                };
+                keep_cheapest(&mut self.differing, c, MAX_DIFFERING);
+                Tried::Settled
+            }
+        }
+    }
+
+    /// The points the screen could not decide, cheapest first: where
+    /// float64 saw a difference, until a few agree once certified (what
+    /// float64 saw was its own rounding); where float64 could not
+    /// evaluate, the cheapest few. A certified difference is a
+    /// counterexample.
+    fn certify_doubtful(&mut self) -> Option<Box<Counterexample>> {
+        let prog = self.ck.prog;
         let (mut agreed, mut undecided) = (0, 0);
+        let differing = std::mem::take(&mut self.differing);
+        let unevaluated = std::mem::take(&mut self.unevaluated);
         let doubtful = differing
             .iter()
             .map(|c| (c, true))
@@ -423,26 +540,29 @@ impl Checker<'_> {
             // (heavy cancellation); past a moderate precision it is left
             // uncounted rather than paid for.
             let max_bits = if differs { DOUBTFUL_BITS } else { MAX_BITS };
-            match certify(prog, &c.inst, lhs, rhs, cmp, &idxs, max_bits) {
+            let (lhs, rhs) = (self.lhs, self.rhs);
+            match certify(prog, &c.inst, lhs, rhs, self.cmp, &self.idxs, max_bits) {
                 Ok(None) => {
-                    cov.add(&c.inst, &size_dims, &c.lens, false);
+                    self.cov.add(&c.inst, &self.size_dims, &c.lens, false);
                     agreed += usize::from(differs);
                 }
                 Err(e) if differs => {
                     undecided += 1;
-                    last_problem = eval_problem(&e);
+                    self.last_problem = eval_problem(&e);
                 }
-                Ok(Some(mismatch)) => {
-                    return Sampled::Counterexample(Box::new(counterexample(
-                        prog, lhs, rhs, &tdims, &c.lens, &c.inst, mismatch,
-                    )));
-                }
-                Err(e) => last_problem = eval_problem(&e),
+                Ok(Some(m)) => return Some(self.counterexample(&c.lens, &c.inst, m)),
+                Err(e) => self.last_problem = eval_problem(&e),
             }
         }
-        // Certify the cheapest screened points, the second one at a
-        // different size configuration or length where there is one, so
-        // that a difference below the screen's tolerance is still found.
+        None
+    }
+
+    /// Certifies the cheapest screened points, the second one at a
+    /// different size configuration or length where there is one, so that
+    /// a difference below the screen's tolerance is still found.
+    fn certify_screened(&mut self) -> Option<Box<Counterexample>> {
+        let prog = self.ck.prog;
+        let candidates = std::mem::take(&mut self.candidates);
         let mut shapes: Vec<(&[usize], &[u64])> = Vec::new();
         let (mut first, mut rest) = (Vec::new(), Vec::new());
         for c in &candidates {
@@ -459,40 +579,69 @@ impl Checker<'_> {
             if certified >= CERTIFIED_POINTS {
                 break;
             }
-            match certify(prog, &c.inst, lhs, rhs, cmp, &idxs, MAX_BITS) {
+            let (lhs, rhs) = (self.lhs, self.rhs);
+            match certify(prog, &c.inst, lhs, rhs, self.cmp, &self.idxs, MAX_BITS) {
                 Ok(None) => {
-                    cov.screened -= 1;
+                    self.cov.screened -= 1;
                     certified += 1;
                 }
-                Ok(Some(mismatch)) => {
-                    return Sampled::Counterexample(Box::new(counterexample(
-                        prog, lhs, rhs, &tdims, &c.lens, &c.inst, mismatch,
-                    )));
-                }
-                Err(e) => last_problem = eval_problem(&e),
+                Ok(Some(m)) => return Some(self.counterexample(&c.lens, &c.inst, m)),
+                Err(e) => self.last_problem = eval_problem(&e),
             }
         }
+        None
+    }
+
+    /// What the points came to when none differed.
+    fn conclude(self) -> Sampled {
+        let cov = &self.cov;
         if cov.exact == 0 && cov.float > 0 && cov.float == cov.screened {
             return Sampled::Undetermined(format!(
                 "float64 agreed at {} points but none could be certified ({})",
-                cov.float, last_problem
+                cov.float, self.last_problem
             ));
         }
         if cov.points() == 0 {
             return Sampled::Undetermined(format!(
                 "no sample point could be evaluated ({})",
-                if last_problem.is_empty() {
+                if self.last_problem.is_empty() {
                     "no valid point found".into()
                 } else {
-                    last_problem
+                    self.last_problem
                 }
             ));
         }
         Sampled::Agree {
             points: cov.points(),
             exact: cov.float == 0,
-            summary: cov.summary(prog, &size_dims, &tdims, matches!(cmp, Compare::Eq)),
+            summary: cov.summary(
+                self.ck.prog,
+                &self.size_dims,
+                &self.tdims,
+                matches!(self.cmp, Compare::Eq),
+            ),
         }
+    }
+
+    /// A counterexample at `inst`: lengths, the sizes and values of the
+    /// inputs the sides depend on, then the mismatch.
+    fn counterexample(&self, lens: &[u64], inst: &Instance, m: Mismatch) -> Box<Counterexample> {
+        let prog = self.ck.prog;
+        let (vars, seqs) = free_inputs(prog, &self.facts);
+        let lengths = self
+            .tdims
+            .iter()
+            .zip(lens)
+            .map(|(t, l)| (prog.dims[*t].name.clone(), *l))
+            .collect();
+        // The sizes the claim's shapes use (lengths are named above); a
+        // dimension with a fixed value is part of the file, not of the point.
+        Box::new(Counterexample {
+            lengths,
+            point: inst.point(prog, &self.size_dims, &vars, &seqs),
+            at: m.at,
+            sides: m.sides,
+        })
     }
 }
 
@@ -529,37 +678,4 @@ pub(super) struct Candidate {
     cost: usize,
     inst: Instance,
     lens: Vec<u64>,
-}
-
-/// A counterexample: lengths, the sizes and values of the inputs the
-/// claim depends on, then the mismatch.
-pub(super) fn counterexample(
-    prog: &Program,
-    lhs: &Expr,
-    rhs: &Expr,
-    tdims: &[DimId],
-    lens: &[u64],
-    inst: &Instance,
-    mismatch: Mismatch,
-) -> Counterexample {
-    let r = reach(prog, &[lhs, rhs]);
-    let (vars, seqs) = free_inputs(prog, &r);
-    let lengths = tdims
-        .iter()
-        .zip(lens)
-        .map(|(t, l)| (prog.dims[*t].name.clone(), *l))
-        .collect();
-    // The sizes the claim's shapes use (lengths are named above); a
-    // dimension with a fixed value is part of the file, not of the point.
-    let dims: Vec<DimId> = r
-        .shape_dims
-        .into_iter()
-        .filter(|d| !tdims.contains(d) && prog.dims[*d].value.is_none())
-        .collect();
-    Counterexample {
-        lengths,
-        point: inst.point(prog, &dims, &vars, &seqs),
-        at: mismatch.at,
-        sides: mismatch.sides,
-    }
 }
