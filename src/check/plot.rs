@@ -3,7 +3,7 @@
 //! variables are drawn once: every length uses the same sizes of the other
 //! dimensions, the same variables, the same sequence elements and the same
 //! functions for each `fun`, so a line shows how the expression changes with
-//! the length alone. The picture is drawn by [`crate::plot`].
+//! the length alone. The picture is drawn by the `plot` stage.
 
 use crate::eval::{self, Instance, SampleOptions};
 use crate::ir::reach::reach;

@@ -238,7 +238,7 @@ pub enum Outcome {
         activation: Activation,
         answer: Representation,
     },
-    /// A `plot`: its values (drawn by [`crate::plot`]).
+    /// A `plot`: its values (the plot stage draws them).
     Plot(super::plot::PlotReport),
 }
 

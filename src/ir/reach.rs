@@ -89,3 +89,47 @@ pub fn reach(prog: &Program, roots: &[&Expr]) -> Reach {
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::WorkKind;
+
+    /// The roots of the file's first claim, and what they reach.
+    fn claim_reach(src: &str) -> (Program, Reach) {
+        let (_, prog) = crate::load("t.grad", src.as_bytes()).unwrap();
+        let WorkKind::Claim(c) = &prog.work[0].kind else {
+            panic!("the first statement is a claim")
+        };
+        let roots = [&c.first, &c.steps[0].rhs];
+        let r = reach(&prog, &roots);
+        (prog, r)
+    }
+
+    fn names(prog: &Program, dims: &BTreeSet<DimId>) -> Vec<String> {
+        dims.iter().map(|d| prog.dims[*d].name.clone()).collect()
+    }
+
+    /// Through a let, a recurrence's defined pieces and its guard: the
+    /// given elements' variables, the sizes of their shapes, the length
+    /// used as a value, and a kink inside the recurrence.
+    #[test]
+    fn a_recurrence_is_followed_into_its_definitions() {
+        let (prog, r) = claim_reach(
+            "dim n, m, T\nvar U: mat[n, n]\nvar x[t]: vec[n]\nvar h[0]: vec[n]\nvar w: vec[m]\n\
+             let h[t] = relu(U h[t - 1] + x[t]) for t >= 1\nlet J = sum(h[T])\n\
+             claim J + 0 = J\n",
+        );
+        assert_eq!(names(&prog, &r.shape_dims), ["n"]);
+        assert_eq!(names(&prog, &r.value_dims), ["T"]);
+        let vars: Vec<&str> = r.vars.iter().map(|v| prog.vars[*v].name.as_str()).collect();
+        assert_eq!(vars, ["U"], "w is not reached; x and h are sequences");
+        assert_eq!(r.seqs.len(), 2);
+        assert_eq!(r.lets.len(), 1);
+        assert!(r.kinks && !r.funs && !r.singular && !r.idx);
+        // The sides are walked once each, the definitions once in all.
+        let (_, twice) = claim_reach("dim n\nvar x: vec[n]\nlet s = sum(x)\nclaim s + s = 2 s\n");
+        assert_eq!(twice.lets.len(), 1);
+        assert!(twice.nodes < 12, "{} nodes", twice.nodes);
+    }
+}
