@@ -10,6 +10,8 @@ use crate::span::Span;
 pub use crate::syntax::ast::CmpOp;
 use num_rational::BigRational;
 
+pub mod reach;
+
 pub type DimId = usize;
 pub type VarId = usize;
 pub type LetId = usize;
