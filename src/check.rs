@@ -4,12 +4,14 @@
 //! egg; only numbers refute. Every `proved` is still sampled, and a
 //! contradiction is reported as an internal error, never as a verdict.
 
-use crate::derive::{self, BackwardPass};
+use crate::derive;
 use crate::eval::{self, Ball, EvalError, IdxEnv, Instance, Matrix, Plan, SampleOptions, Scalar};
 use crate::ir::{
     Activation, Dim, DimId, Expect, Expr, IdxId, Op, Program, Relation, SeqId, SeqPiece, VarId,
     WorkKind,
 };
+use crate::ir::{build::relabel, unroll};
+use crate::lecture::{self, BackwardPass, PassLine};
 use crate::represent::{self, Decision, Representation};
 use crate::simplify::{self, Budget, ProofOutcome};
 use num_rational::BigRational;
@@ -88,6 +90,8 @@ pub enum Outcome {
     Derive {
         adjoints: Vec<(String, Expr)>,
         results: Vec<DerivedResult>,
+        /// The order the adjoints and results are printed in.
+        order: Vec<PassLine>,
         note: Option<String>,
     },
     Show {
@@ -1004,11 +1008,11 @@ impl<'a> Checker<'a> {
         for len in 1..=self.opts.unroll.max(1) {
             let fixed = tdims
                 .iter()
-                .fold(prog.clone(), |p, &d| derive::fix_dim(&p, d, len));
+                .fold(prog.clone(), |p, &d| unroll::fix_dim(&p, d, len));
             let fix = |e: &Expr| {
                 tdims
                     .iter()
-                    .fold(e.clone(), |e, &d| derive::substitute_dim(&e, d, len))
+                    .fold(e.clone(), |e, &d| unroll::substitute_dim(&e, d, len))
             };
             let items_t: Vec<crate::ir::DeriveItem> = items
                 .iter()
@@ -1042,6 +1046,7 @@ impl<'a> Checker<'a> {
         let Some(Outcome::Derive {
             adjoints,
             mut results,
+            order,
             note,
         }) = shown_outcome
         else {
@@ -1072,6 +1077,7 @@ impl<'a> Checker<'a> {
         Outcome::Derive {
             adjoints,
             results,
+            order,
             note: Some(notes.join("; ")),
         }
     }
@@ -1097,7 +1103,7 @@ impl<'a> Checker<'a> {
             .collect();
         let pass: Result<BackwardPass, String> = match of {
             Some(f) if items.iter().all(|i| i.expr.op == Op::Grad) => {
-                derive::backward_pass(prog, f, &wrts).map_err(|e| e.message)
+                lecture::backward_pass(prog, f, &wrts, &self.opts.budget).map_err(|e| e.message)
             }
             _ => Err(String::new()),
         };
@@ -1128,6 +1134,10 @@ impl<'a> Checker<'a> {
                     .collect();
                 (vec![], rs)
             }
+        };
+        let order = match &pass {
+            Ok(p) => p.order.clone(),
+            Err(_) => (0..items.len()).map(PassLine::Result).collect(),
         };
         // The named adjoints become definitions of their own, so the numbers
         // compute each once (a backward pass through time reuses δ1 in every δk).
@@ -1166,6 +1176,7 @@ impl<'a> Checker<'a> {
         Outcome::Derive {
             adjoints,
             results,
+            order,
             note,
         }
     }
@@ -2004,7 +2015,7 @@ fn with_adjoint_lets(prog: &Program, adjoints: &[(String, Expr)]) -> (Program, u
 
 /// Replaces each `Op::Adjoint(k)` by a reference to the let `base + k`.
 fn adjoints_to_lets(e: &Expr, base: usize) -> Expr {
-    derive::relabel(e, &|n: &Expr| match n.op {
+    relabel(e, &|n: &Expr| match n.op {
         Op::Adjoint(k) => Some(Expr::leaf(Op::Let(base + k), n.shape, n.span)),
         _ => None,
     })

@@ -9,12 +9,14 @@
 //! evaluates an expression over a range of lengths and draws it as SVG, and
 //! [`diagnostics`] turns every stage's error into a source report.
 
+pub mod builtins;
 pub mod check;
 pub mod derive;
 pub mod diagnostics;
 pub mod eval;
 pub mod export;
 pub mod ir;
+pub mod lecture;
 pub mod plot;
 pub mod render;
 pub mod represent;

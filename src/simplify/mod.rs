@@ -85,7 +85,7 @@ fn prepare(
         e.walk(&mut |n| match &n.op {
             Op::Let(l) => out.push((Named::Let(*l), n.clone())),
             Op::SeqAt(s) if unfold_seqs => {
-                if let Some(t) = crate::derive::const_int(prog, &n.args[0]) {
+                if let Some(t) = crate::ir::unroll::const_int(prog, &n.args[0]) {
                     out.push((Named::Seq(*s, t), n.clone()));
                 }
             }
@@ -112,12 +112,12 @@ fn prepare(
                         continue;
                     };
                     if unfold_seqs {
-                        crate::derive::expand_concrete(prog, &b).unwrap_or(b)
+                        crate::ir::unroll::expand_concrete(prog, &b).unwrap_or(b)
                     } else {
                         b
                     }
                 }
-                Named::Seq(s, t) => match crate::derive::seq_definition(prog, s, t) {
+                Named::Seq(s, t) => match crate::ir::unroll::seq_definition(prog, s, t) {
                     Ok(Some(b)) => match eliminate_derivatives(prog, &b) {
                         Ok(b) => b,
                         Err(_) => continue,
@@ -307,8 +307,8 @@ pub fn prove_equal(prog: &Program, a: &ir::Expr, b: &ir::Expr, budget: &Budget) 
         ));
     }
     // Proofs see through concrete sums, products and sequence elements.
-    let a2 = crate::derive::expand_concrete(prog, &a2).unwrap_or(a2);
-    let b2 = crate::derive::expand_concrete(prog, &b2).unwrap_or(b2);
+    let a2 = crate::ir::unroll::expand_concrete(prog, &a2).unwrap_or(a2);
+    let b2 = crate::ir::unroll::expand_concrete(prog, &b2).unwrap_or(b2);
     let p = prepare(prog, &[&a2, &b2], 64, &[], true);
     let (g, ids, roots) = load(p, true);
     let (ia, ib) = (ids[0], ids[1]);

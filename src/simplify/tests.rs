@@ -1,6 +1,7 @@
 use super::*;
+use crate::derive::differentiate;
 use crate::derive::testkit::*;
-use crate::derive::{differentiate, had, mul, sub, transpose};
+use crate::ir::build::{had, mul, sub, transpose};
 use crate::ir::{CmpOp, Expr, Op};
 
 /// A compact printer so failures are readable.
@@ -807,7 +808,7 @@ fn q3_file_derive_statement() {
     });
     let (f, items) = w.expect("a derive statement");
     let wrts: Vec<Expr> = items.iter().map(|i| i.expr.args[1].clone()).collect();
-    let bp = crate::derive::backward_pass(&prog, &f, &wrts).unwrap();
+    let bp = crate::lecture::backward_pass(&prog, &f, &wrts, &Default::default()).unwrap();
     let adj: Vec<String> = bp
         .adjoints
         .iter()
@@ -872,7 +873,7 @@ fn all_example_files_run_through() {
             for v in &variants {
                 let fix = |e: &Expr| match v {
                     None => e.clone(),
-                    Some((d, t)) => crate::derive::substitute_dim(e, *d, *t),
+                    Some((d, t)) => crate::ir::unroll::substitute_dim(e, *d, *t),
                 };
                 match &w.kind {
                     ir::WorkKind::Derive { of, items } => {
@@ -886,7 +887,12 @@ fn all_example_files_run_through() {
                         if let Some(f) = of {
                             let wrts: Vec<Expr> =
                                 items.iter().map(|i| fix(&i.expr.args[1])).collect();
-                            let _ = crate::derive::backward_pass(&prog, &fix(f), &wrts);
+                            let _ = crate::lecture::backward_pass(
+                                &prog,
+                                &fix(f),
+                                &wrts,
+                                &Default::default(),
+                            );
                         }
                     }
                     ir::WorkKind::Show(e) => {
@@ -979,13 +985,14 @@ fn rnn_closed_forms_are_proved_for_unrolled_t() {
         .find(|d| base.dims[*d].name == "T")
         .unwrap();
     for t in 1..=3u64 {
-        let prog = crate::derive::fix_dim(&base, d, t);
+        let prog = crate::ir::unroll::fix_dim(&base, d, t);
         let mut proved = Vec::new();
         for w in &prog.work {
             match &w.kind {
                 ir::WorkKind::Derive { of: Some(f), items } => {
                     let wrts: Vec<Expr> = items.iter().map(|i| i.expr.args[1].clone()).collect();
-                    let bp = crate::derive::backward_pass(&prog, f, &wrts).unwrap();
+                    let bp = crate::lecture::backward_pass(&prog, f, &wrts, &Default::default())
+                        .unwrap();
                     assert_eq!(bp.adjoints.len(), t as usize);
                     let last = show(&prog, &bp.adjoints[t as usize - 1].1);
                     if t > 1 {

@@ -511,3 +511,6 @@ impl Program {
         self.vars[v].attrs.contains(&a)
     }
 }
+
+pub mod build;
+pub mod unroll;
