@@ -601,6 +601,7 @@ impl<'a> Checker<'a> {
                 } => {
                     let mut d = format!("equality saturation with {} rewrite rule(s)", rules.len());
                     if !facts.is_empty() {
+                        let facts = crate::render::facts::fact_texts(prog, &facts);
                         d.push_str(&format!(", using {}", facts.join("; ")));
                     }
                     proof = Some((d, explanation, rules));

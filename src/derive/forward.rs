@@ -59,28 +59,20 @@ impl Forward<'_, '_> {
             );
         }
         let d = depth + 1;
-        let x = |i: usize| e.args[i].clone();
-        let sp = e.span;
         // t(i): tangent of argument i
         let mut ts = Vec::new();
         for a in &e.args {
             ts.push(self.tangent(a, d)?);
         }
+        self.tangent_rule(e, val, &ts)
+    }
+
+    /// The tangent of `e` from its arguments' tangents `ts`: sums, products
+    /// and elementwise functions.
+    fn tangent_rule(&mut self, e: &Expr, val: &Expr, ts: &[Option<Expr>]) -> R<Option<Expr>> {
+        let x = |i: usize| e.args[i].clone();
+        let sp = e.span;
         let t = |i: usize| ts[i].clone();
-        let lin = |acc: Option<Expr>, f: Option<Expr>| match (acc, f) {
-            (a, None) => a,
-            (None, Some(f)) => Some(f),
-            (Some(a), Some(f)) => Some(add(a, f)),
-        };
-        // A row vector's tangent is that of its entries as a column.
-        let colv = |v: Expr| {
-            if !v.shape.is_column() && v.shape.rows == Dim::Const(1) {
-                transpose(v)
-            } else {
-                v
-            }
-        };
-        let dg = |v: Expr| diag(colv(v));
         Ok(match &e.op {
             Op::Neg => t(0).map(neg),
             Op::Add => lin(t(0), t(1)),
@@ -138,6 +130,16 @@ impl Forward<'_, '_> {
                     }
                 })
             }
+            _ => return self.tangent_rule_more(e, val, ts),
+        })
+    }
+
+    /// `tangent_rule` for functions, reductions and powers.
+    fn tangent_rule_more(&mut self, e: &Expr, val: &Expr, ts: &[Option<Expr>]) -> R<Option<Expr>> {
+        let x = |i: usize| e.args[i].clone();
+        let sp = e.span;
+        let t = |i: usize| ts[i].clone();
+        Ok(match &e.op {
             Op::Fun(id) => {
                 let z = x(0);
                 let p = un(Op::FunPrime(*id), z.clone(), z.shape);
@@ -240,4 +242,26 @@ pub(super) fn jac(prog: &Program, f: &Expr, wrt: &Expr, span: Span) -> R<Expr> {
     }
     let t = fw.tangent(&fe, 0)?;
     Ok(t.unwrap_or_else(|| zeros(Shape::new(m, n), span)))
+}
+
+/// The sum of two optional tangents (None: zero).
+fn lin(acc: Option<Expr>, f: Option<Expr>) -> Option<Expr> {
+    match (acc, f) {
+        (a, None) => a,
+        (None, Some(f)) => Some(f),
+        (Some(a), Some(f)) => Some(add(a, f)),
+    }
+}
+
+/// A row vector's tangent is that of its entries as a column.
+fn colv(v: Expr) -> Expr {
+    if !v.shape.is_column() && v.shape.rows == Dim::Const(1) {
+        transpose(v)
+    } else {
+        v
+    }
+}
+
+fn dg(v: Expr) -> Expr {
+    diag(colv(v))
 }

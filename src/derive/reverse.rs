@@ -59,7 +59,11 @@ impl Reverse<'_, '_> {
             self.give(k, a);
             return Ok(());
         }
-        let d = depth + 1;
+        self.bp_arith(e, val, a, depth + 1)
+    }
+
+    /// `bp` for sums, products and quotients; `d` is the depth of `e`'s arguments.
+    fn bp_arith(&mut self, e: &Expr, val: &Expr, a: Expr, d: usize) -> R<()> {
         let x = |i: usize| e.args[i].clone();
         macro_rules! go {
             ($arg:expr, $adj:expr) => {{
@@ -105,6 +109,24 @@ impl Reverse<'_, '_> {
                 go!(x(0), div(a.clone(), x(1)));
                 go!(x(1), neg(div(inner(x(0), a), mul(x(1), x(1)))));
             }
+            _ => return self.bp_powers(e, val, a, d),
+        }
+        Ok(())
+    }
+
+    /// `bp` for powers, transposes and inverses; `d` is the depth of `e`'s arguments.
+    fn bp_powers(&mut self, e: &Expr, val: &Expr, a: Expr, d: usize) -> R<()> {
+        let x = |i: usize| e.args[i].clone();
+        macro_rules! go {
+            ($arg:expr, $adj:expr) => {{
+                let arg: Expr = $arg;
+                if self.g.depends(&arg, 0)? {
+                    let adj = $adj;
+                    self.bp(&arg, &arg, adj, d)?;
+                }
+            }};
+        }
+        match &e.op {
             Op::Pow if b_is_norm_squared(&x(0), &x(1)) => {
                 // ‖v‖² = vᵀv: its gradient 2v is defined at v = 0 too,
                 // where the chain through ‖v‖ would divide by zero.
@@ -164,6 +186,25 @@ impl Reverse<'_, '_> {
                 let it = transpose(val.clone());
                 go!(x(0), neg(mul(mul(it.clone(), a), it)));
             }
+            _ => return self.bp_elementwise(e, val, a, d),
+        }
+        Ok(())
+    }
+
+    /// `bp` for elementwise functions and their derivatives, max and min;
+    /// `d` is the depth of `e`'s arguments.
+    fn bp_elementwise(&mut self, e: &Expr, val: &Expr, a: Expr, d: usize) -> R<()> {
+        let x = |i: usize| e.args[i].clone();
+        macro_rules! go {
+            ($arg:expr, $adj:expr) => {{
+                let arg: Expr = $arg;
+                if self.g.depends(&arg, 0)? {
+                    let adj = $adj;
+                    self.bp(&arg, &arg, adj, d)?;
+                }
+            }};
+        }
+        match &e.op {
             Op::Elem(f) => {
                 let z = x(0);
                 if *f == ElemFn::Log
@@ -238,6 +279,24 @@ impl Reverse<'_, '_> {
                 );
                 go!(q.clone(), had(a, indicator(o2, p, q)));
             }
+            _ => return self.bp_reductions(e, val, a, d),
+        }
+        Ok(())
+    }
+
+    /// `bp` for reductions, softmax and matrix functions; `d` is the depth of `e`'s arguments.
+    fn bp_reductions(&mut self, e: &Expr, val: &Expr, a: Expr, d: usize) -> R<()> {
+        let x = |i: usize| e.args[i].clone();
+        macro_rules! go {
+            ($arg:expr, $adj:expr) => {{
+                let arg: Expr = $arg;
+                if self.g.depends(&arg, 0)? {
+                    let adj = $adj;
+                    self.bp(&arg, &arg, adj, d)?;
+                }
+            }};
+        }
+        match &e.op {
             Op::Indicator(_) | Op::Delta => {}
             Op::Softmax => {
                 // (diag(s) − s sᵀ) a = s ∘ a − s (sᵀ a)
@@ -281,6 +340,25 @@ impl Reverse<'_, '_> {
                 let t = mul(had(a, eye(n, e.span)), ones(v.shape, e.span));
                 go!(v, t);
             }
+            _ => return self.bp_structure(e, a, d),
+        }
+        Ok(())
+    }
+
+    /// `bp` for declared functions, literals, components and the rest (none
+    /// written with the value); `d` is the depth of `e`'s arguments.
+    fn bp_structure(&mut self, e: &Expr, a: Expr, d: usize) -> R<()> {
+        let x = |i: usize| e.args[i].clone();
+        macro_rules! go {
+            ($arg:expr, $adj:expr) => {{
+                let arg: Expr = $arg;
+                if self.g.depends(&arg, 0)? {
+                    let adj = $adj;
+                    self.bp(&arg, &arg, adj, d)?;
+                }
+            }};
+        }
+        match &e.op {
             Op::Fun(id) => {
                 let z = x(0);
                 let t = match self.g.prog.funs[*id].kind {
@@ -307,48 +385,8 @@ impl Reverse<'_, '_> {
                 }
             }
             Op::Component => {
-                let base = x(0);
-                let (Some(rows), Some(cols)) = (
-                    self.g.prog.dim_value(base.shape.rows),
-                    self.g.prog.dim_value(base.shape.cols),
-                ) else {
-                    return err(
-                        e.span,
-                        "differentiating through a component of a symbolic-size value is not supported; use jac or d",
-                    );
-                };
-                let i = const_int(self.g.prog, &e.args[1]);
-                let j = if e.args.len() > 2 {
-                    const_int(self.g.prog, &e.args[2])
-                } else {
-                    Some(1)
-                };
-                let (Some(i), Some(j)) = (i, j) else {
-                    return err(
-                        e.span,
-                        "differentiating through a symbolic component is not supported; use jac or d",
-                    );
-                };
-                let mut entries = Vec::new();
-                for r in 1..=rows as i64 {
-                    for c in 1..=cols as i64 {
-                        entries.push(if r == i && c == j {
-                            a.clone()
-                        } else {
-                            num(0, e.span)
-                        });
-                    }
-                }
-                let lit = Expr::new(
-                    Op::Literal {
-                        rows: rows as usize,
-                        cols: cols as usize,
-                    },
-                    entries,
-                    base.shape,
-                    e.span,
-                );
-                go!(base, lit);
+                let lit = self.component_adjoint(e, a)?;
+                go!(x(0), lit);
             }
             Op::FunPrime(_) => {
                 return err(
@@ -376,6 +414,53 @@ impl Reverse<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// The adjoint of `x` from that of its component `x[i, j]`: a literal
+    /// with `a` at (i, j) and zeros elsewhere (concrete sizes and indices).
+    fn component_adjoint(&self, e: &Expr, a: Expr) -> R<Expr> {
+        let base = &e.args[0];
+        let (Some(rows), Some(cols)) = (
+            self.g.prog.dim_value(base.shape.rows),
+            self.g.prog.dim_value(base.shape.cols),
+        ) else {
+            return err(
+                e.span,
+                "differentiating through a component of a symbolic-size value is not supported; use jac or d",
+            );
+        };
+        let i = const_int(self.g.prog, &e.args[1]);
+        let j = if e.args.len() > 2 {
+            const_int(self.g.prog, &e.args[2])
+        } else {
+            Some(1)
+        };
+        let (Some(i), Some(j)) = (i, j) else {
+            return err(
+                e.span,
+                "differentiating through a symbolic component is not supported; use jac or d",
+            );
+        };
+        let mut entries = Vec::new();
+        for r in 1..=rows as i64 {
+            for c in 1..=cols as i64 {
+                entries.push(if r == i && c == j {
+                    a.clone()
+                } else {
+                    num(0, e.span)
+                });
+            }
+        }
+        let lit = Expr::new(
+            Op::Literal {
+                rows: rows as usize,
+                cols: cols as usize,
+            },
+            entries,
+            base.shape,
+            e.span,
+        );
+        Ok(lit)
     }
 }
 

@@ -4,6 +4,7 @@
 //! schema). Expressions are printed by [`expr::Printer`] in the matching style.
 
 pub mod expr;
+pub mod facts;
 pub mod latex;
 
 use crate::check::{FileReport, Outcome, StepReport, Verdict};
