@@ -1,16 +1,16 @@
 //! Symbolic matrix calculus on the typed program: turns `grad`/`jac`/`hess`/`d`
 //! nodes into ordinary IR expressions with no derivative nodes left.
 //!
-//! Gradients use reverse mode ([`reverse`]) in denominator layout over the
-//! let-DAG ([`graph`]): every `let` (and every concrete sequence element) is
+//! Gradients use reverse mode (`reverse.rs`) in denominator layout over the
+//! let-DAG (`graph.rs`): every `let` (and every concrete sequence element) is
 //! a node whose adjoint is accumulated from its consumers, so results keep
-//! the user's let names. Jacobians use forward mode ([`forward`]), which
+//! the user's let names. Jacobians use forward mode (`forward.rs`), which
 //! yields the lecture's `D[T-1] U ⋯ D[0] U` forms directly. Derive does not
 //! simplify: the lecture-form backward pass of a `derive` statement
 //! (`crate::lecture`) calls [`shared_reverse`] and simplifies what it gets.
 //!
 //! A new built-in elementwise function needs its derivative in
-//! [`elem_prime`]; a new operator needs a rule in `Reverse::bp` and one in
+//! `elem_prime`; a new operator needs a rule in `Reverse::bp` and one in
 //! `Forward::tangent_val`.
 
 mod forward;

@@ -1,6 +1,9 @@
 //! Simplification and proof by equality saturation (egg): lecture-form
-//! results for derived gradients, and `prove_equal` for claims. Every run is
+//! terms for derived gradients, and `prove_equal` for claims. Every run is
 //! bounded (nodes, iterations, time); running out is reported, never guessed.
+//! Results are data (terms, rule names, [`Fact`]s); render writes them.
+//! The language is `lang.rs`, a new rule is one line of `rules.rs`, the
+//! cost of a lecture form is `extract.rs`.
 
 pub mod extract;
 pub mod lang;
