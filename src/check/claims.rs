@@ -171,7 +171,7 @@ impl Checker<'_> {
                         proof: Proof {
                             method: ProofMethod::Saturation,
                             rules,
-                            facts,
+                            facts: crate::render::facts::fact_texts(prog, &facts),
                             explanation,
                         },
                         closed: false,

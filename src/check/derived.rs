@@ -4,8 +4,9 @@
 
 use super::verdict::{Contradiction, Counterexample, Detail, InternalError, LengthProblem, Sides};
 use super::*;
-use crate::derive::BackwardPass;
 use crate::eval::{self, Ball};
+use crate::ir::{build::relabel, unroll};
+use crate::lecture::{self, BackwardPass, PassLine};
 use num_rational::BigRational;
 
 impl Checker<'_> {
@@ -30,11 +31,11 @@ impl Checker<'_> {
         for len in 1..=self.opts.unroll.max(1) {
             let fixed = tdims
                 .iter()
-                .fold(prog.clone(), |p, &d| derive::fix_dim(&p, d, len));
+                .fold(prog.clone(), |p, &d| unroll::fix_dim(&p, d, len));
             let fix = |e: &Expr| {
                 tdims
                     .iter()
-                    .fold(e.clone(), |e, &d| derive::substitute_dim(&e, d, len))
+                    .fold(e.clone(), |e, &d| unroll::substitute_dim(&e, d, len))
             };
             let items_t: Vec<crate::ir::DeriveItem> = items
                 .iter()
@@ -67,6 +68,7 @@ impl Checker<'_> {
         let Some(Outcome::Derive {
             adjoints,
             mut results,
+            order,
             note,
         }) = shown_outcome
         else {
@@ -94,6 +96,7 @@ impl Checker<'_> {
         Outcome::Derive {
             adjoints,
             results,
+            order,
             note: Some(notes.join("; ")),
         }
     }
@@ -119,7 +122,7 @@ impl Checker<'_> {
             .collect();
         let pass: Result<BackwardPass, String> = match of {
             Some(f) if items.iter().all(|i| i.expr.op == Op::Grad) => {
-                derive::backward_pass(prog, f, &wrts).map_err(|e| e.message)
+                lecture::backward_pass(prog, f, &wrts, &self.opts.budget).map_err(|e| e.message)
             }
             _ => Err(String::new()),
         };
@@ -152,6 +155,10 @@ impl Checker<'_> {
             }
         };
         // The named adjoints become definitions of their own, so the numbers
+        let order = match &pass {
+            Ok(p) => p.order.clone(),
+            Err(_) => (0..items.len()).map(PassLine::Result).collect(),
+        };
         // compute each once (a backward pass through time reuses δ1 in every δk).
         let augmented = with_adjoint_lets(prog, &adjoints);
         let mut verifier = Checker {
@@ -188,6 +195,7 @@ impl Checker<'_> {
         Outcome::Derive {
             adjoints,
             results,
+            order,
             note,
         }
     }
@@ -414,7 +422,7 @@ pub(super) fn with_adjoint_lets(prog: &Program, adjoints: &[(String, Expr)]) -> 
 
 /// Replaces each `Op::Adjoint(k)` by a reference to the let `base + k`.
 pub(super) fn adjoints_to_lets(e: &Expr, base: usize) -> Expr {
-    derive::relabel(e, &|n: &Expr| match n.op {
+    relabel(e, &|n: &Expr| match n.op {
         Op::Adjoint(k) => Some(Expr::leaf(Op::Let(base + k), n.shape, n.span)),
         _ => None,
     })

@@ -219,6 +219,8 @@ pub enum Outcome {
     Derive {
         adjoints: Vec<(String, Expr)>,
         results: Vec<DerivedResult>,
+        /// The order the adjoints and results are printed in.
+        order: Vec<crate::lecture::PassLine>,
         note: Option<String>,
     },
     Show {

@@ -1,6 +1,7 @@
 //! The typed program: every name resolved to a declaration, every expression
-//! node carrying its shape. This is what derive, simplify, eval, check and
-//! represent consume; `resolve` is the only producer.
+//! node carrying its shape. This is what derive, simplify, lecture, eval,
+//! check and represent consume; `resolve` is the only producer. Building
+//! expressions is [`build`]; substituting and unrolling them is [`unroll`].
 //!
 //! Expressions are uniform trees (`Op` + `args`) so that passes which walk
 //! them (derivation, evaluation, conversion to egg, printing) need one match
@@ -513,3 +514,6 @@ impl Program {
         self.vars[v].attrs.contains(&a)
     }
 }
+
+pub mod build;
+pub mod unroll;

@@ -5,14 +5,15 @@
 
 pub mod detail;
 pub mod expr;
+pub mod facts;
 pub mod latex;
 
 use crate::check::plot::PlotReport;
-use crate::check::{DerivedResult, FileReport, InternalError, Outcome, StepReport, Verdict};
-use crate::derive::PassLine;
+use crate::check::{FileReport, InternalError, Outcome, StepReport, Verdict};
 use crate::diagnostics::Diagnostic;
 use crate::eval::sample::round_sig;
 use crate::ir::{Activation, Claim, Expect, Expr, Op, Program, Relation, Step, WorkKind};
+use crate::lecture::PassLine;
 use crate::span::{Span, floor_char_boundary};
 use expr::{Printer, Style};
 use serde_json::{Value, json};
@@ -37,13 +38,6 @@ fn heading(p: &Printer, node: &Expr) -> String {
         (_, Op::Hess) => format!("∇²_{x} {f}"),
         _ => format!("∂{f}/∂{x}"),
     }
-}
-
-/// The backward-pass order of a derive's adjoints and results.
-fn pass_order(adjoints: &[(String, Expr)], results: &[DerivedResult]) -> Vec<PassLine> {
-    let defs: Vec<&Expr> = adjoints.iter().map(|(_, e)| e).collect();
-    let rs: Vec<&Expr> = results.iter().map(|r| &r.result).collect();
-    crate::derive::backward_order(&defs, &rs)
 }
 
 fn adjoint_names(adjoints: &[(String, Expr)]) -> Vec<String> {
@@ -281,11 +275,12 @@ fn text(prog: &Program, report: &FileReport, view: View) -> String {
             Outcome::Derive {
                 adjoints,
                 results,
+                order,
                 note,
             } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Text).with_adjoints(&names);
-                for line in pass_order(adjoints, results) {
+                for &line in order {
                     let (lhs, rhs) = match line {
                         PassLine::Adjoint(k) => (adjoints[k].0.clone(), &adjoints[k].1),
                         PassLine::Result(i) => (heading(&p, &results[i].node), &results[i].result),
@@ -452,13 +447,14 @@ fn latex(prog: &Program, report: &FileReport) -> String {
             Outcome::Derive {
                 adjoints,
                 results,
+                order,
                 note,
             } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Latex).with_adjoints(&names);
-                let lines: Vec<String> = pass_order(adjoints, results)
-                    .into_iter()
-                    .map(|line| match line {
+                let lines: Vec<String> = order
+                    .iter()
+                    .map(|&line| match line {
                         PassLine::Adjoint(k) => {
                             format!("{} &= {}", p.name(&adjoints[k].0), p.print(&adjoints[k].1))
                         }
@@ -678,6 +674,7 @@ fn json_value_with(prog: &Program, src: &str, report: &FileReport, quiet: bool) 
                 adjoints,
                 results: rs,
                 note,
+                ..
             } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Ascii).with_adjoints(&names);

@@ -19,6 +19,7 @@ pub use dump::dump;
 pub use error::{Callee, IntegerRole, NameKind, ResolveError};
 pub use plot::{MAX_PLOT_LENGTH, MAX_PLOT_LENGTHS, MAX_PLOT_STEPS};
 
+pub(crate) use crate::builtins::RESERVED;
 use crate::ir::{self, Dim, LocalId, Program, SeqId, SeqPiece, Shape};
 use crate::span::{LineIndex, Span};
 use crate::syntax::ast;
@@ -42,40 +43,6 @@ pub(crate) const MAX_DIM: u64 = 100_000;
 /// Resolution runs on its own thread with this stack so that `MAX_DEPTH`
 /// levels are safe whatever the caller's stack is.
 const STACK_BYTES: usize = 256 * 1024 * 1024;
-
-/// Every built-in function name; none of them can be declared.
-pub(crate) const RESERVED: &[&str] = &[
-    "relu",
-    "step",
-    "sigmoid",
-    "tanh",
-    "exp",
-    "log",
-    "sqrt",
-    "abs",
-    "max",
-    "min",
-    "softmax",
-    "logsumexp",
-    "sum",
-    "prod",
-    "norm",
-    "tr",
-    "det",
-    "logdet",
-    "inv",
-    "diag",
-    "eye",
-    "ones",
-    "zeros",
-    "smin",
-    "smax",
-    "grad",
-    "jac",
-    "hess",
-    "d",
-    "delta",
-];
 
 /// Resolves a whole file; collects all errors, not only the first.
 pub fn resolve(file: &ast::File, src: &str) -> Result<Program, Vec<ResolveError>> {
