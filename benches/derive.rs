@@ -5,8 +5,9 @@
 //!
 //! Run with `cargo bench --bench derive`.
 
-use gradproof::derive;
 use gradproof::ir::{Expr, WorkKind};
+use gradproof::lecture;
+use gradproof::simplify::Budget;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -65,7 +66,7 @@ fn bench(label: &str, src: &str) {
     let mut note = String::new();
     for _ in 0..3 {
         let t0 = Instant::now();
-        let pass = derive::backward_pass(&prog, &f, &wrts);
+        let pass = lecture::backward_pass(&prog, &f, &wrts, &Budget::default());
         let dt = t0.elapsed().as_secs_f64();
         best = best.min(dt);
         match pass {

@@ -1,20 +1,48 @@
 //! gradproof derives and verifies the gradient formulas of machine-learning
 //! lectures.
 //!
-//! The pipeline, one module per stage, data flowing one way:
-//! text ─[`syntax`]→ AST ─[`resolve`]→ typed [`ir::Program`] ─[`derive`]→
-//! derivative expressions ─[`simplify`] (egg)→ lecture-form results
-//! ─[`eval`] (f64 | exact)→ numbers ─[`check`]→ verdicts ─[`render`]→ text | LaTeX | JSON.
-//! [`represent`] answers Question 1 with an exact 1-D procedure, [`plot`]
-//! evaluates an expression over a range of lengths and draws it as SVG, and
-//! [`diagnostics`] turns every stage's error into a source report.
+//! The pipeline, one module per stage, data flowing one way (a stage uses
+//! only earlier ones; `tests/architecture.rs` keeps it so):
+//! text ─[`syntax`]→ AST ─[`resolve`]→ typed [`ir::Program`] ─[`derive`](mod@derive)→
+//! derivative expressions ─[`simplify`] (egg)→ lecture-form terms
+//! ─[`lecture`]→ backward passes ─[`eval`] (f64 | exact | ball)→ numbers
+//! ─[`check`]→ verdicts ─[`render`]→ text | LaTeX | JSON, and [`export`]
+//! writes a backward pass as NumPy code.
+//!
+//! - [`span`] and [`builtins`] (the names of the built-in functions) are
+//!   shared by every stage.
+//! - [`ir`] is the typed program; [`ir::build`] holds the smart
+//!   constructors every stage builds expressions with, [`ir::unroll`]
+//!   substitution and unrolling (a fixed length, a concrete sum, a sequence
+//!   element's definition).
+//! - [`derive`](mod@derive) differentiates: reverse mode for gradients, forward mode for
+//!   Jacobians, no simplification.
+//! - [`simplify`] runs egg with sound rules: lecture-form terms and proofs,
+//!   returned as data (terms, rule names, [`simplify::Fact`]s), never text.
+//! - [`lecture`] writes a `derive` statement's backward pass as a lecture
+//!   does (δ1, δ2, …, in print order), simplifying within the user's budget.
+//! - [`represent`] answers Question 1 with an exact 1-D procedure, [`plot`]
+//!   draws the values that [`check`] computed over a range of lengths as SVG, and
+//!   [`diagnostics`] turns every stage's error into a source report.
+//!
+//! Where a change goes: a new elementwise built-in is one row of
+//! [`ir::vocab`] (spelling, parameters, facts, value, derivatives, LaTeX and
+//! NumPy) and its tests; another new built-in function is named in
+//! [`builtins`], typed in `resolve`, differentiated in
+//! [`derive`](mod@derive) (a rule in `reverse.rs` and one in `forward.rs`),
+//! converted in `simplify/lang.rs`, evaluated in [`eval`] and printed in
+//! `render/expr.rs`; a new rewrite rule
+//! is one line in `simplify/rules.rs` (with its fact in `fact_text` when it
+//! has a condition); how a backward pass is named and ordered is [`lecture`].
 
+pub mod builtins;
 pub mod check;
 pub mod derive;
 pub mod diagnostics;
 pub mod eval;
 pub mod export;
 pub mod ir;
+pub mod lecture;
 pub mod plot;
 pub mod render;
 pub mod represent;
@@ -25,31 +53,37 @@ pub mod syntax;
 
 use diagnostics::Diagnostic;
 
+pub use diagnostics::InputError;
+
 /// Reads a file's bytes into a resolved program: UTF-8 check (invalid UTF-8
 /// is a diagnostic at the first bad byte) → parse → resolve. On success
 /// returns the source text (the spans in the program index into it). On
 /// failure, render the diagnostics against `String::from_utf8_lossy(bytes)`,
 /// which agrees with the source text up to the first invalid byte.
 pub fn load(file_name: &str, bytes: &[u8]) -> Result<(String, ir::Program), Vec<Diagnostic>> {
+    load_typed(file_name, bytes).map_err(|es| es.into_iter().map(Diagnostic::from).collect())
+}
+
+/// [`load`] with the errors as data.
+pub fn load_typed(file_name: &str, bytes: &[u8]) -> Result<(String, ir::Program), Vec<InputError>> {
     let src = match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
         Err(e) => {
             let at = e.valid_up_to();
-            return Err(vec![Diagnostic {
-                span: span::Span::new(at, at + 1),
-                message: format!("{file_name} is not valid UTF-8 text"),
-                label: format!("invalid byte 0x{:02X} here", bytes[at]),
-                notes: Vec::new(),
-            }]);
+            return Err(vec![InputError::Syntax(syntax::SyntaxError::InvalidUtf8 {
+                at: span::Span::new(at, at + 1),
+                file: file_name.to_string(),
+                byte: bytes[at],
+            })]);
         }
     };
     // Parsing and resolving recurse once per nesting level, and so does
     // dropping the syntax tree: give both a large stack.
     let result = resolve::on_big_stack(|| {
         let file = syntax::parse(&src)
-            .map_err(|es| es.into_iter().map(Diagnostic::from).collect::<Vec<_>>())?;
+            .map_err(|es| es.into_iter().map(InputError::Syntax).collect::<Vec<_>>())?;
         resolve::resolve(&file, &src)
-            .map_err(|es| es.into_iter().map(Diagnostic::from).collect::<Vec<_>>())
+            .map_err(|es| es.into_iter().map(InputError::Resolve).collect::<Vec<_>>())
     });
     result.map(|prog| (src, prog))
 }

@@ -411,7 +411,7 @@ fn write_plots(report: &check::FileReport) -> bool {
             Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
             _ => Ok(()),
         };
-        if let Err(e) = made.and_then(|()| std::fs::write(path, &p.svg)) {
+        if let Err(e) = made.and_then(|()| std::fs::write(path, gradproof::plot::svg(p))) {
             write_err(&format!(
                 "error: {}:{}: cannot write the plot {}: {e}\n",
                 report.file, w.line, p.path

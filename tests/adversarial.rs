@@ -196,7 +196,7 @@ fn run_seed(seed: u64, tally: &mut Tally) {
                 let seen = Seen {
                     class: classify(&file, line_text, *expect),
                     verdict: *verdict,
-                    detail: detail.clone(),
+                    detail: detail.to_string(),
                 };
                 judge(tally, seed, &file, w.line, line_text.trim(), &seen);
             }

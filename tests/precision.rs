@@ -110,6 +110,7 @@ fn refutations_name_the_certified_arithmetic() {
             && *verdict == Verdict::Refuted
         {
             refuted += 1;
+            let detail = detail.to_string();
             assert!(
                 detail.contains("certified in ball arithmetic")
                     || (detail.contains("s = 0;") && !detail.contains("float64")),

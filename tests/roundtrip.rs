@@ -69,6 +69,7 @@ fn pastes(name: &str, src: &str) -> Vec<Paste> {
                 adjoints,
                 results,
                 note,
+                ..
             } => {
                 let names: Vec<String> = adjoints.iter().map(|(n, _)| n.clone()).collect();
                 let text = Printer::new(&prog, Style::Text).with_adjoints(&names);

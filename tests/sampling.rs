@@ -45,7 +45,7 @@ fn claims(name: &str, seed: u64) -> Vec<(usize, Verdict, bool, String)> {
                 met,
                 detail,
                 ..
-            } => Some((w.line, *verdict, *met, detail.clone())),
+            } => Some((w.line, *verdict, *met, detail.to_string())),
             _ => None,
         })
         .collect()

@@ -110,12 +110,23 @@ fn activations_file_meets_its_expectations() {
         .join("tests/inputs/vocab_activations.grad");
     let text = std::fs::read_to_string(&path).unwrap();
     for seed in [0, 3, 11] {
-        let out = report("tests/inputs/vocab_activations.grad", &text, seed, Format::Text);
+        let out = report(
+            "tests/inputs/vocab_activations.grad",
+            &text,
+            seed,
+            Format::Text,
+        );
         assert!(
-            out.trim_end().ends_with("33/33 claims met their expectation"),
+            out.trim_end()
+                .ends_with("33/33 claims met their expectation"),
             "seed {seed}:\n{out}"
         );
     }
-    let out = report("tests/inputs/vocab_activations.grad", &text, 0, Format::Text);
+    let out = report(
+        "tests/inputs/vocab_activations.grad",
+        &text,
+        0,
+        Format::Text,
+    );
     common::snapshot_settings().bind(|| insta::assert_snapshot!("vocab_activations", out));
 }

@@ -1,6 +1,14 @@
 use super::testkit::*;
 use super::*;
-use crate::ir::{Attr, FunKind, LocalKind, SeqDecl, SeqPiece};
+use crate::ir::build::*;
+use crate::ir::unroll::substitute_dim;
+use crate::lecture::BackwardPass;
+
+/// The lecture-form pass with the default budget.
+fn backward_pass(prog: &Program, f: &Expr, wrts: &[Expr]) -> Result<BackwardPass, DeriveError> {
+    crate::lecture::backward_pass(prog, f, wrts, &Default::default())
+}
+use crate::ir::{Attr, Dim, FunKind, LocalKind, SeqDecl, SeqPiece};
 
 /// grad(f, v) from `differentiate` agrees with central differences at random points.
 fn check_grad(b: &B, f: &Expr, v: &Expr, seeds: u64) {

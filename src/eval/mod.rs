@@ -27,7 +27,9 @@ pub mod scalar;
 
 pub use ball::Ball;
 pub use linalg::Matrix;
-pub use sample::{Instance, Plan, SampleOptions, sample, sample_with, show_value};
+pub use sample::{
+    Instance, Plan, PointEntry, PointValue, SampleOptions, sample, sample_with, show_value,
+};
 pub use scalar::{Dual, Scalar};
 
 use crate::ir::{self, CmpOp, Expr, FunKind, Op, Program, SeqPiece};

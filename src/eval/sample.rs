@@ -514,27 +514,28 @@ impl Instance {
         Ok(v)
     }
 
-    /// Human-readable listing of the dims and the values of the given vars
-    /// and the drawn elements of the given sequences, for counterexamples.
-    /// Sequences longer than `MAX_LISTED_TIMES` elements show their ends only.
-    /// The sizes `dims`, then the values of `vars` and of the given
-    /// elements of `seqs`: what a counterexample depends on.
-    pub fn describe(
+    /// The sizes `dims`, then the values of `vars` and of the drawn
+    /// elements of `seqs`: what a counterexample depends on. Sequences
+    /// longer than `MAX_LISTED_TIMES` elements keep their ends only.
+    pub fn point(
         &self,
         prog: &Program,
         dims: &[ir::DimId],
         vars: &[ir::VarId],
         seqs: &[ir::SeqId],
-    ) -> String {
+    ) -> Vec<PointEntry> {
         let mut parts = Vec::new();
         for &id in dims {
             if let Some(d) = prog.dims.get(id) {
-                parts.push(format!("{} = {}", d.name, self.dim(ir::Dim::Sym(id))));
+                parts.push(PointEntry::Size {
+                    name: d.name.clone(),
+                    value: self.dim(ir::Dim::Sym(id)),
+                });
             }
         }
         for &v in vars {
             if let (Some(decl), Some(val)) = (prog.vars.get(v), self.vars.get(v)) {
-                parts.push(format!("{} = {}", decl.name, self.show_value(val)));
+                parts.push(self.entry(decl.name.clone(), val));
             }
         }
         let cache = self.cache();
@@ -544,24 +545,79 @@ impl Instance {
             let name = prog.seqs.get(s).map_or("?", |d| d.name.as_str());
             // A long sequence is summarised: its first and last elements
             // reproduce the point together with the seed.
-            let shown = |t: &i64| format!("{name}[{t}] = {}", self.show_value(&cache[&(s, *t)]));
+            let shown = |t: &i64| self.entry(format!("{name}[{t}]"), &cache[&(s, *t)]);
             if times.len() > MAX_LISTED_TIMES {
                 let (head, tail) = (&times[..3], &times[times.len() - 2..]);
                 parts.extend(head.iter().map(shown));
-                parts.push(format!("… ({} more elements of {name})", times.len() - 5));
+                parts.push(PointEntry::More {
+                    count: times.len() - 5,
+                    of: name.to_string(),
+                });
                 parts.extend(tail.iter().map(shown));
             } else {
                 parts.extend(times.iter().map(shown));
             }
         }
+        parts
+    }
+
+    /// [`Instance::point`] as text: `n = 2, x = [1, 2]`.
+    pub fn describe(
+        &self,
+        prog: &Program,
+        dims: &[ir::DimId],
+        vars: &[ir::VarId],
+        seqs: &[ir::SeqId],
+    ) -> String {
+        let parts: Vec<String> = self
+            .point(prog, dims, vars, seqs)
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
         parts.join(", ")
     }
 
-    fn show_value(&self, v: &Value) -> String {
-        if self.exact {
-            show_matrix(&v.exact.map(|x| x.to_string()))
+    fn entry(&self, name: String, v: &Value) -> PointEntry {
+        let value = if self.exact {
+            PointValue::Exact(v.exact.clone())
         } else {
-            show_matrix(&v.float.map(|x| round_sig(*x, 4)))
+            PointValue::Float(v.float.clone())
+        };
+        PointEntry::Value { name, value }
+    }
+}
+
+/// One part of a sample point: a size, or an input's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PointEntry {
+    /// `n = 3`
+    Size { name: String, value: usize },
+    /// `x = [1, 2]`, `h[0] = 0.5`
+    Value { name: String, value: PointValue },
+    /// `… (4 more elements of h)`
+    More { count: usize, of: String },
+}
+
+/// An input's value as the point holds it: exact when the point is exact.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PointValue {
+    Exact(Matrix<BigRational>),
+    Float(Matrix<f64>),
+}
+
+/// Exact values written exactly, floats to 4 significant digits.
+impl std::fmt::Display for PointEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PointEntry::Size { name, value } => write!(f, "{name} = {value}"),
+            PointEntry::Value { name, value } => {
+                let shown = match value {
+                    PointValue::Exact(m) => show_matrix(&m.map(|x| x.to_string())),
+                    PointValue::Float(m) => show_matrix(&m.map(|x| round_sig(*x, 4))),
+                };
+                write!(f, "{name} = {shown}")
+            }
+            PointEntry::More { count, of } => write!(f, "… ({count} more elements of {of})"),
         }
     }
 }

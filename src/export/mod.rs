@@ -2,7 +2,7 @@
 //! a Python function that computes the forward pass and the gradients in the
 //! lecture's form (let names kept, the named adjoints δ1, δ2, … as locals,
 //! indicators as boolean masks), built from the backward pass that
-//! [`crate::derive::backward_pass`] writes. A recurrence becomes a loop over
+//! [`crate::lecture::backward_pass`] writes. A recurrence becomes a loop over
 //! t, forwards and backwards: the backward pass is derived unrolled for every
 //! length 1..=6, and the loop is written only when one loop body, printed,
 //! reproduces each of those unrolled passes line for line. Whatever cannot
@@ -11,12 +11,15 @@
 
 mod python;
 
-use crate::derive::{self, BackwardPass, PassLine};
+use crate::derive;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
     Attr, CmpOp, Dim, DimId, Expr, FunKind, LetId, Op, Program, SeqId, SeqPiece, Shape, WorkKind,
 };
+use crate::ir::{build, unroll};
+use crate::lecture::{self, BackwardPass, PassLine};
 use crate::render::expr::{Printer, Style};
+use crate::simplify::Budget;
 use crate::span::Span;
 use python::{AdjointName, HELPERS, Lin, Names, Py, TimeMode, Uses};
 use std::cell::RefCell;
@@ -360,7 +363,7 @@ fn min_time(prog: &Program, e: &Expr) -> Option<i64> {
     let mut m: Option<i64> = None;
     e.walk(&mut |n| {
         if matches!(n.op, Op::SeqAt(_))
-            && let Some(t) = derive::const_int(prog, &n.args[0])
+            && let Some(t) = unroll::const_int(prog, &n.args[0])
         {
             m = Some(m.map_or(t, |x| x.min(t)));
         }
@@ -532,7 +535,7 @@ fn roll(
         let sum = first
             .into_iter()
             .reduce(|a, b| Expr::new(Op::Add, vec![a, b], r.shape, r.span))
-            .unwrap_or_else(|| derive::zeros(r.shape, r.span));
+            .unwrap_or_else(|| build::zeros(r.shape, r.span));
         init.push(end.code(&sum)?);
         let codes: BTreeSet<&String> = per_member.values().collect();
         let term = match (per_member.len(), codes.len()) {
@@ -597,7 +600,7 @@ fn needed(prog: &Program, roots: &[&Expr]) -> Result<Needed, ExportError> {
         let mut found: Vec<(SeqId, Option<i64>, Span)> = Vec::new();
         let mut lets = Vec::new();
         e.walk(&mut |n| match n.op {
-            Op::SeqAt(s) => found.push((s, derive::const_int(prog, &n.args[0]), n.span)),
+            Op::SeqAt(s) => found.push((s, unroll::const_int(prog, &n.args[0]), n.span)),
             Op::Let(l) | Op::CallLet(l) => lets.push(l),
             _ => {}
         });
@@ -618,7 +621,7 @@ fn needed(prog: &Program, roots: &[&Expr]) -> Result<Needed, ExportError> {
             if entry.0.contains(&t) || entry.1.contains(&t) {
                 continue;
             }
-            match derive::seq_definition(prog, s, t).map_err(|e| ExportError {
+            match unroll::seq_definition(prog, s, t).map_err(|e| ExportError {
                 span: e.span,
                 message: e.message,
                 label: "while exporting this".to_string(),
@@ -651,11 +654,11 @@ fn piece_at(prog: &Program, s: SeqId, t: i64) -> Option<usize> {
             let ok = match guard {
                 None => true,
                 Some((op, bound)) => {
-                    let b = derive::relabel(bound, &|n: &Expr| match n.op {
-                        Op::Local(l) if l == *local => Some(derive::num(t, n.span)),
+                    let b = build::relabel(bound, &|n: &Expr| match n.op {
+                        Op::Local(l) if l == *local => Some(build::num(t, n.span)),
                         _ => None,
                     });
-                    match derive::const_int(prog, &b) {
+                    match unroll::const_int(prog, &b) {
                         Some(b) => match op {
                             CmpOp::Lt => t < b,
                             CmpOp::Le => t <= b,
@@ -891,7 +894,8 @@ fn export_derive(
     let mut note = String::new();
     match length {
         None => {
-            let pass = derive::backward_pass(prog, f, &wrts).map_err(derive_err)?;
+            let pass =
+                lecture::backward_pass(prog, f, &wrts, &Budget::default()).map_err(derive_err)?;
             let adj: Vec<AdjointName> = (0..pass.adjoints.len())
                 .map(|k| AdjointName::Plain(namer.fresh(&format!("delta{}", k + 1))))
                 .collect();
@@ -919,9 +923,7 @@ fn export_derive(
                 body.push(format!("{value_name} = {}", py.code(f)?));
             }
             body.push("# backward pass".to_string());
-            let defs: Vec<&Expr> = pass.adjoints.iter().map(|(_, e)| e).collect();
-            let rs: Vec<&Expr> = pass.results.iter().collect();
-            for l in derive::backward_order(&defs, &rs) {
+            for &l in &pass.order {
                 match l {
                     PassLine::Adjoint(k) => {
                         let AdjointName::Plain(n) = &adj[k] else {
@@ -941,8 +943,8 @@ fn export_derive(
             shown = (prog.clone(), pass);
         }
         Some(tdim) => {
-            let prog_at = |len: u64| derive::fix_dim(prog, tdim, len);
-            let f_at = |len: u64| derive::substitute_dim(f, tdim, len);
+            let prog_at = |len: u64| unroll::fix_dim(prog, tdim, len);
+            let f_at = |len: u64| unroll::substitute_dim(f, tdim, len);
             let delta_dict = namer.fresh("delta");
             let t_var = namer.fresh("t");
             if t_var != "t" {
@@ -961,7 +963,8 @@ fn export_derive(
             let mut passes = Vec::new();
             for &len in &lengths {
                 let p = prog_at(len);
-                let pass = derive::backward_pass(&p, &f_at(len), &wrts).map_err(derive_err)?;
+                let pass = lecture::backward_pass(&p, &f_at(len), &wrts, &Budget::default())
+                    .map_err(derive_err)?;
                 passes.push((len, p, pass));
             }
             // Prefix adjoints keep their numbers δ1, δ2, … of the shown pass.
@@ -1221,7 +1224,7 @@ fn export_derive(
     let defs: Vec<&Expr> = pass.adjoints.iter().map(|(_, e)| e).collect();
     let rs: Vec<&Expr> = pass.results.iter().collect();
     let mut doc = Vec::new();
-    for l in derive::backward_order(&defs, &rs) {
+    for &l in &pass.order {
         match l {
             PassLine::Adjoint(k) => {
                 doc.push(format!("{} = {}", adj_names[k], printer.print(defs[k])))

@@ -3,7 +3,7 @@
 //! product; indicators are boolean masks. Precedence follows Python's.
 
 use super::ExportError;
-use crate::derive::relabel;
+use crate::ir::build::relabel;
 use crate::ir::{CmpOp, Dim, DimId, ElemFn, Expr, FunId, FunKind, LocalId, Op, Program, VarId};
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
@@ -455,7 +455,7 @@ impl Py<'_> {
             Op::Adjoint(k) => match self.adjoints.get(*k) {
                 Some(AdjointName::Plain(n)) => Ok((n.clone(), Prec::Atom)),
                 Some(AdjointName::Timed { dict, time }) => {
-                    let t = crate::derive::num(*time, e.span);
+                    let t = crate::ir::build::num(*time, e.span);
                     Ok((format!("{dict}[{}]", self.time(&t)?), Prec::Atom))
                 }
                 None => fail(e, "an adjoint outside its backward pass"),

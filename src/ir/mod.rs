@@ -1,6 +1,7 @@
 //! The typed program: every name resolved to a declaration, every expression
-//! node carrying its shape. This is what derive, simplify, eval, check and
-//! represent consume; `resolve` is the only producer.
+//! node carrying its shape. This is what derive, simplify, lecture, eval,
+//! check and represent consume; `resolve` is the only producer. Building
+//! expressions is [`build`]; substituting and unrolling them is [`unroll`].
 //!
 //! Expressions are uniform trees (`Op` + `args`) so that passes which walk
 //! them (derivation, evaluation, conversion to egg, printing) need one match
@@ -8,10 +9,11 @@
 
 use crate::span::Span;
 
-pub mod build;
 pub mod vocab;
 pub use crate::syntax::ast::CmpOp;
 use num_rational::BigRational;
+
+pub mod reach;
 
 pub type DimId = usize;
 pub type VarId = usize;
@@ -490,3 +492,6 @@ impl Program {
         self.vars[v].attrs.contains(&a)
     }
 }
+
+pub mod build;
+pub mod unroll;

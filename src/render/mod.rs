@@ -3,15 +3,17 @@
 //! object per file, with a `summary`; `tests/results.schema.json` is its
 //! schema). Expressions are printed by [`expr::Printer`] in the matching style.
 
+pub mod detail;
 pub mod expr;
+pub mod facts;
 pub mod latex;
 
-use crate::check::{DerivedResult, FileReport, Outcome, StepReport, Verdict};
-use crate::derive::PassLine;
+use crate::check::plot::PlotReport;
+use crate::check::{FileReport, InternalError, Outcome, StepReport, Verdict};
 use crate::diagnostics::Diagnostic;
 use crate::eval::sample::round_sig;
 use crate::ir::{Activation, Claim, Expect, Expr, Op, Program, Relation, Step, WorkKind};
-use crate::plot::PlotReport;
+use crate::lecture::PassLine;
 use crate::span::{Span, floor_char_boundary};
 use expr::{Printer, Style};
 use serde_json::{Value, json};
@@ -36,13 +38,6 @@ fn heading(p: &Printer, node: &Expr) -> String {
         (_, Op::Hess) => format!("∇²_{x} {f}"),
         _ => format!("∂{f}/∂{x}"),
     }
-}
-
-/// The backward-pass order of a derive's adjoints and results.
-fn pass_order(adjoints: &[(String, Expr)], results: &[DerivedResult]) -> Vec<PassLine> {
-    let defs: Vec<&Expr> = adjoints.iter().map(|(_, e)| e).collect();
-    let rs: Vec<&Expr> = results.iter().map(|r| &r.result).collect();
-    crate::derive::backward_order(&defs, &rs)
 }
 
 fn adjoint_names(adjoints: &[(String, Expr)]) -> Vec<String> {
@@ -242,7 +237,7 @@ fn steps_text(out: &mut String, steps: &[StepReport], explain: bool, view: View)
             s.detail
         ));
         if explain {
-            for e in &s.explanation {
+            for e in s.explanation() {
                 out.push_str(&format!("        {e}\n"));
             }
         }
@@ -280,20 +275,22 @@ fn text(prog: &Program, report: &FileReport, view: View) -> String {
             Outcome::Derive {
                 adjoints,
                 results,
+                order,
                 note,
             } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Text).with_adjoints(&names);
-                for line in pass_order(adjoints, results) {
+                for &line in order {
                     let (lhs, rhs) = match line {
                         PassLine::Adjoint(k) => (adjoints[k].0.clone(), &adjoints[k].1),
                         PassLine::Result(i) => (heading(&p, &results[i].node), &results[i].result),
                     };
                     out.push_str(&format!("    {lhs} = {}\n", p.print(rhs)));
                 }
-                let same = results
-                    .windows(2)
-                    .all(|w| w[0].verdict == w[1].verdict && w[0].detail == w[1].detail);
+                let same = results.windows(2).all(|w| {
+                    w[0].verdict == w[1].verdict
+                        && w[0].detail.to_string() == w[1].detail.to_string()
+                });
                 if same {
                     if let Some(r) = results.first() {
                         out.push_str(&format!(
@@ -351,21 +348,20 @@ fn text(prog: &Program, report: &FileReport, view: View) -> String {
                     out.push_str(&format!("    {word}: {detail}\n"));
                     if explain {
                         for s in steps {
-                            for e in &s.explanation {
+                            for e in s.explanation() {
                                 out.push_str(&format!("        {e}\n"));
                             }
                         }
                     }
                 }
             }
-            Outcome::Represent {
-                verdict,
-                detail,
-                network,
-                ..
-            } => {
-                out.push_str(&format!("    {verdict}: {detail}\n"));
-                if let Some(n) = network {
+            Outcome::Represent { answer, .. } => {
+                out.push_str(&format!(
+                    "    {}: {}\n",
+                    detail::represent_word(answer),
+                    detail::represent_detail(answer)
+                ));
+                if let Some(n) = detail::represent_network(answer) {
                     out.push_str(&format!("    {n}\n"));
                 }
             }
@@ -451,13 +447,14 @@ fn latex(prog: &Program, report: &FileReport) -> String {
             Outcome::Derive {
                 adjoints,
                 results,
+                order,
                 note,
             } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Latex).with_adjoints(&names);
-                let lines: Vec<String> = pass_order(adjoints, results)
-                    .into_iter()
-                    .map(|line| match line {
+                let lines: Vec<String> = order
+                    .iter()
+                    .map(|&line| match line {
                         PassLine::Adjoint(k) => {
                             format!("{} &= {}", p.name(&adjoints[k].0), p.print(&adjoints[k].1))
                         }
@@ -469,9 +466,10 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                     })
                     .collect();
                 out.push_str(&latex_display(&lines));
-                let same = results
-                    .windows(2)
-                    .all(|w| w[0].verdict == w[1].verdict && w[0].detail == w[1].detail);
+                let same = results.windows(2).all(|w| {
+                    w[0].verdict == w[1].verdict
+                        && w[0].detail.to_string() == w[1].detail.to_string()
+                });
                 for (i, r) in results.iter().enumerate() {
                     if same && i > 0 {
                         break;
@@ -483,7 +481,7 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                         } else {
                             format!("{} {}", r.of, r.verdict.word())
                         };
-                        out.push_str(&detail(&word, &r.detail));
+                        out.push_str(&detail(&word, &r.detail.to_string()));
                     }
                 }
                 if let Some(n) = note {
@@ -502,7 +500,7 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                     verdict.word()
                 ));
                 if matches!(verdict, Verdict::Refuted | Verdict::Unknown) {
-                    out.push_str(&detail(verdict.word(), d));
+                    out.push_str(&detail(verdict.word(), &d.to_string()));
                 }
             }
             Outcome::Claim {
@@ -548,20 +546,19 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                 }
                 out.push_str(&format!("% {word}\n"));
                 if !met || matches!(verdict, Verdict::Refuted | Verdict::Unknown) {
-                    out.push_str(&detail(&word, d));
+                    out.push_str(&detail(&word, &d.to_string()));
                 }
             }
-            Outcome::Represent {
-                verdict,
-                detail: d,
-                network,
-                ..
-            } => {
+            Outcome::Represent { answer, .. } => {
+                let (verdict, d) = (
+                    detail::represent_word(answer),
+                    detail::represent_detail(answer),
+                );
                 out.push_str(&format!("% {verdict}: {}\n", latex::comment(d)));
                 out.push_str(&detail(verdict, d));
-                if let Some(n) = network {
-                    out.push_str(&format!("% {}\n", latex::comment(n)));
-                    out.push_str(&format!("\\\\\n{}\n", latex::prose(n, &names)));
+                if let Some(n) = detail::represent_network(answer) {
+                    out.push_str(&format!("% {}\n", latex::comment(&n)));
+                    out.push_str(&format!("\\\\\n{}\n", latex::prose(&n, &names)));
                 }
             }
             Outcome::Plot(p) => {
@@ -602,9 +599,9 @@ fn step_json(s: &StepReport, quoted: Option<(&str, &Expr, &Step)>, explain: bool
         v["rhs"] = json!(source_text(src, step.rhs.span));
     }
     v["verdict"] = json!(s.verdict.word());
-    v["detail"] = json!(s.detail);
+    v["detail"] = json!(s.detail.to_string());
     if explain {
-        v["explanation"] = json!(s.explanation);
+        v["explanation"] = json!(s.explanation());
     }
     v
 }
@@ -651,7 +648,8 @@ fn claim_json(
 
 /// The per-file `summary` object: claim counts, derived results by
 /// verdict, input errors, and the internal errors themselves.
-fn summary_json(s: &Summary, input_errors: usize, internal: &[String]) -> Value {
+fn summary_json(s: &Summary, input_errors: usize, internal: &[InternalError]) -> Value {
+    let internal: Vec<String> = internal.iter().map(|e| e.to_string()).collect();
     let mut derived = json!({"total": s.derived_total()});
     for (v, n) in VERDICTS.iter().zip(s.derived) {
         derived[v.word()] = json!(n);
@@ -676,6 +674,7 @@ fn json_value_with(prog: &Program, src: &str, report: &FileReport, quiet: bool) 
                 adjoints,
                 results: rs,
                 note,
+                ..
             } => {
                 let names = adjoint_names(adjoints);
                 let p = Printer::new(prog, Style::Ascii).with_adjoints(&names);
@@ -689,7 +688,7 @@ fn json_value_with(prog: &Program, src: &str, report: &FileReport, quiet: bool) 
                 for r in rs {
                     let mut v = json!({
                         "kind": "derive", "line": w.line, "of": r.of, "result": p.print(&r.result),
-                        "verdict": r.verdict.word(), "detail": r.detail,
+                        "verdict": r.verdict.word(), "detail": r.detail.to_string(),
                     });
                     if let Some(n) = note {
                         v["note"] = json!(n);
@@ -705,7 +704,7 @@ fn json_value_with(prog: &Program, src: &str, report: &FileReport, quiet: bool) 
                 let p = Printer::new(prog, Style::Ascii);
                 results.push(
                     json!({"kind": "show", "line": w.line, "result": p.print(result),
-                    "verdict": verdict.word(), "detail": detail}),
+                    "verdict": verdict.word(), "detail": detail.to_string()}),
                 );
             }
             Outcome::Claim {
@@ -721,19 +720,16 @@ fn json_value_with(prog: &Program, src: &str, report: &FileReport, quiet: bool) 
                 v["expect"] = json!(expect_word(*expect));
                 v["verdict"] = json!(verdict.word());
                 v["met"] = json!(met);
-                v["detail"] = json!(detail);
+                v["detail"] = json!(detail.to_string());
                 v["steps"] = json!(steps);
                 results.push(v);
             }
-            Outcome::Represent {
-                activation,
-                verdict,
-                detail,
-                network,
-            } => {
+            Outcome::Represent { activation, answer } => {
                 let mut v = json!({"kind": "represent", "line": w.line,
-                    "activation": activation_word(*activation), "verdict": verdict, "detail": detail});
-                if let Some(n) = network {
+                    "activation": activation_word(*activation),
+                    "verdict": detail::represent_word(answer),
+                    "detail": detail::represent_detail(answer)});
+                if let Some(n) = detail::represent_network(answer) {
                     v["network"] = json!(n);
                 }
                 results.push(v);
@@ -825,8 +821,26 @@ mod tests {
         let src = "var x: scalar\nlet J = x^3\nderive J wrt x\nclaim x = x\n";
         let (src, prog) = crate::load("t.grad", src.as_bytes()).unwrap();
         let mut report = check_program("t.grad", &src, &prog, &Options::default());
-        let why = "line 3: a derived result disagrees with finite differences: at x = 1";
-        report.internal_errors.push(why.to_string());
+        let one = |x: f64| crate::eval::Matrix {
+            rows: 1,
+            cols: 1,
+            data: vec![x],
+        };
+        report.internal_errors.push(InternalError {
+            line: 3,
+            what: crate::check::Contradiction::FiniteDifferences,
+            proof: None,
+            counterexample: crate::check::Counterexample {
+                lengths: vec![],
+                point: vec![],
+                at: vec![],
+                sides: crate::check::Sides::FiniteDifferences {
+                    derived: one(3.0),
+                    finite: one(2.5),
+                },
+            },
+        });
+        let why = "line 3: a derived result disagrees with finite differences: derived 3 but finite differences give 2.5";
         assert!(report.any_unmet());
         let text = render(&prog, &src, &report, Format::Text);
         assert!(

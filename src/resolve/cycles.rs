@@ -73,35 +73,24 @@ impl<'a> Resolver<'a> {
 
     /// `cycle` starts and ends with the same node.
     fn report_cycle(&mut self, cycle: &[Node]) {
-        let path = cycle
-            .iter()
-            .map(|&n| self.node_name(n))
-            .collect::<Vec<_>>()
-            .join(" → ");
+        let path = cycle.iter().map(|&n| self.node_name(n)).collect();
         let first = cycle[0];
-        let name = self.node_name(first);
-        let has_seq = cycle.iter().any(|n| matches!(n, Node::Seq(_)));
-        let message = if has_seq {
-            format!(
-                "cyclic definition: {path} refers to the same time step (a recurrence may only use earlier times)"
-            )
-        } else {
-            format!("cyclic definition: {path}")
-        };
-        let mut notes = Vec::new();
+        let recurrence = cycle.iter().any(|n| matches!(n, Node::Seq(_)));
+        let mut steps = Vec::new();
         for w in cycle.windows(2).skip(1) {
             if w[0] != first {
-                notes.push((
+                steps.push((
                     self.node_span(w[0]),
-                    format!("`{}` uses `{}`", self.node_name(w[0]), self.node_name(w[1])),
+                    self.node_name(w[0]),
+                    self.node_name(w[1]),
                 ));
             }
         }
-        self.errors.push(ResolveError {
-            span: self.node_span(first),
-            message,
-            label: format!("`{name}` depends on itself"),
-            notes,
+        self.push(ResolveError::Cycle {
+            at: self.node_span(first),
+            path,
+            recurrence,
+            steps,
         });
     }
 }

@@ -4,8 +4,6 @@ use super::*;
 use crate::ir::{Attr, Dim, LocalKind, Op, Shape, WorkKind};
 use num_traits::{Signed, ToPrimitive};
 
-const ATTRS: &str = "onehot, simplex, positive, symmetric, spd, invertible";
-
 impl<'a> Resolver<'a> {
     // ---- first pass
 
@@ -85,14 +83,10 @@ impl<'a> Resolver<'a> {
     /// duplicate name and returns false.
     fn check_name_free(&mut self, name: &ast::Ident) -> bool {
         if is_builtin(name.node.as_str()) {
-            self.err(
-                name.span,
-                format!(
-                    "`{}` is the name of a built-in function and cannot be declared",
-                    name.node
-                ),
-                "reserved name",
-            );
+            self.push(ResolveError::ReservedName {
+                at: name.span,
+                name: name.node.clone(),
+            });
             return false;
         }
         if let Some(&(_, first)) = self.names.get(&name.node) {
@@ -111,28 +105,20 @@ impl<'a> Resolver<'a> {
     }
 
     fn duplicate(&mut self, name: &ast::Ident, first: Span) {
-        self.err_note(
-            name.span,
-            format!("`{}` is declared twice", short_name(&name.node)),
-            "declared again here",
-            (
-                first,
-                format!("`{}` first declared here", short_name(&name.node)),
-            ),
-        );
+        self.push(ResolveError::Duplicate {
+            at: name.span,
+            name: short_name(&name.node),
+            first,
+        });
     }
 
     /// A local name (parameter, bound integer) must not be a built-in.
     pub(super) fn check_local_name(&mut self, name: &ast::Ident) -> bool {
         if is_builtin(name.node.as_str()) {
-            self.err(
-                name.span,
-                format!(
-                    "`{}` is the name of a built-in function and cannot be bound",
-                    name.node
-                ),
-                "reserved name",
-            );
+            self.push(ResolveError::ReservedLocal {
+                at: name.span,
+                name: name.node.clone(),
+            });
             return false;
         }
         true
@@ -143,21 +129,17 @@ impl<'a> Resolver<'a> {
             None => Some(None),
             Some(v) => {
                 if !v.node.is_positive() {
-                    self.err(
-                        v.span,
-                        format!("dimension `{}` must be a positive integer", item.name.node),
-                        format!("{} is not positive", v.node),
-                    );
+                    self.push(ResolveError::DimNotPositive {
+                        at: v.span,
+                        name: item.name.node.clone(),
+                        value: v.node.to_string(),
+                    });
                     None
                 } else if v.node > MAX_DIM.into() {
-                    self.err(
-                        v.span,
-                        format!(
-                            "dimension `{}` is too large (at most {MAX_DIM})",
-                            item.name.node
-                        ),
-                        "absurdly large dimension",
-                    );
+                    self.push(ResolveError::DimTooLarge {
+                        at: v.span,
+                        name: item.name.node.clone(),
+                    });
                     None
                 } else {
                     Some(v.node.to_u64())
@@ -189,21 +171,20 @@ impl<'a> Resolver<'a> {
                 Some(&(Sym::Dim(id), _)) => Some(Dim::Sym(id)),
                 Some(&(Sym::Broken, _)) => None,
                 Some(&(_, first)) => {
-                    self.err_note(
-                        n.span,
-                        format!("`{}` is not a dimension", n.node),
-                        "expected a dimension here",
-                        (first, format!("`{}` declared here", n.node)),
-                    );
+                    self.push(ResolveError::NotADimension {
+                        at: n.span,
+                        name: n.node.clone(),
+                        declared: first,
+                    });
                     None
                 }
                 None => {
-                    let hint = self.suggest(&n.node, false);
-                    self.err(
-                        n.span,
-                        format!("undeclared dimension `{}`", n.node),
-                        hint.unwrap_or_else(|| format!("declare it first with `dim {}`", n.node)),
-                    );
+                    let suggestion = self.suggest(&n.node, false);
+                    self.push(ResolveError::UndeclaredDimension {
+                        at: n.span,
+                        name: n.node.clone(),
+                        suggestion,
+                    });
                     None
                 }
             },
@@ -212,14 +193,13 @@ impl<'a> Resolver<'a> {
 
     pub(super) fn literal_dim(&mut self, v: &num_bigint::BigInt, span: Span) -> Option<Dim> {
         if !v.is_positive() {
-            self.err(span, "a size must be a positive integer", "not positive");
+            self.push(ResolveError::SizeNotPositive { at: span });
             None
         } else if *v > MAX_DIM.into() {
-            self.err(
-                span,
-                format!("size {v} is too large (at most {MAX_DIM})"),
-                "absurdly large size",
-            );
+            self.push(ResolveError::SizeTooLarge {
+                at: span,
+                value: v.to_string(),
+            });
             None
         } else {
             v.to_u64().map(Dim::Const)
@@ -253,11 +233,10 @@ impl<'a> Resolver<'a> {
                 "spd" => Attr::Spd,
                 "invertible" => Attr::Invertible,
                 other => {
-                    self.err(
-                        a.span,
-                        format!("unknown attribute `{other}`"),
-                        format!("valid attributes: {ATTRS}"),
-                    );
+                    self.push(ResolveError::UnknownAttribute {
+                        at: a.span,
+                        name: other.to_string(),
+                    });
                     continue;
                 }
             };
@@ -270,16 +249,12 @@ impl<'a> Resolver<'a> {
                 Attr::Positive => true,
             };
             if !fits {
-                let what = match attr {
-                    Attr::Onehot | Attr::Simplex => "a vector",
-                    _ => "a square matrix",
-                };
-                let ty_text = self.text(ty.span());
-                self.err(
-                    a.span,
-                    format!("attribute `{}` needs {what}, not {ty_text}", a.node),
-                    format!("`{}` does not fit {ty_text}", a.node),
-                );
+                let ty = self.text(ty.span());
+                self.push(ResolveError::AttributeMisfit {
+                    at: a.span,
+                    attr: a.node.clone(),
+                    ty,
+                });
                 continue;
             }
             if !out.contains(&attr) {
@@ -328,11 +303,7 @@ impl<'a> Resolver<'a> {
                     .to_i64()
                     .filter(|t| (0..=MAX_DIM as i64).contains(t))
                 else {
-                    self.err(
-                        at.span,
-                        "the time of a sequence element must be an integer from 0 on",
-                        "not a valid time",
-                    );
+                    self.push(ResolveError::TimeNotInteger { at: at.span });
                     return;
                 };
                 let Some(id) = self.seq_slot(name, false) else {
@@ -348,14 +319,15 @@ impl<'a> Resolver<'a> {
                 if let Some(prev) = slot.given_shape
                     && !self.prog.same_shape(prev, shape)
                 {
-                    let (a, b) = (self.shape_name(prev), self.shape_name(shape));
+                    let (earlier, shape) = (self.shape_name(prev), self.shape_name(shape));
                     let first = slot.name_span;
-                    self.err_note(
-                        name.span,
-                        format!("`{}` is declared {a} and {b}", name.node),
-                        format!("declared {b} here"),
-                        (first, format!("declared {a} here")),
-                    );
+                    self.push(ResolveError::SequenceShapes {
+                        at: name.span,
+                        name: name.node.clone(),
+                        shape,
+                        earlier,
+                        first,
+                    });
                     return;
                 }
                 let slot = &mut self.seqs[id];
@@ -423,11 +395,7 @@ impl<'a> Resolver<'a> {
         match form {
             ast::LetForm::Plain | ast::LetForm::Function(_) => {
                 if let Some(g) = guard {
-                    self.err(
-                        g.span,
-                        "only an indexed definition such as `let h[t] = ...` can have a guard",
-                        "guard without a time index",
-                    );
+                    self.push(ResolveError::GuardWithoutTime { at: g.span });
                 }
                 let mut params = Vec::new();
                 let mut ok = true;
@@ -436,12 +404,11 @@ impl<'a> Resolver<'a> {
                     for p in ps {
                         if let Some(prev) = seen.iter().find(|q| q.node == p.name.node) {
                             let first = prev.span;
-                            self.err_note(
-                                p.name.span,
-                                format!("parameter `{}` is declared twice", p.name.node),
-                                "declared again here",
-                                (first, "first declared here".to_string()),
-                            );
+                            self.push(ResolveError::DuplicateParameter {
+                                at: p.name.span,
+                                name: p.name.node.clone(),
+                                first,
+                            });
                             ok = false;
                         }
                         seen.push(&p.name);
@@ -479,14 +446,11 @@ impl<'a> Resolver<'a> {
                 if let Some(g) = guard
                     && g.var.node != t.node
                 {
-                    self.err(
-                        g.var.span,
-                        format!(
-                            "the guard must restrict the time index `{}`, not `{}`",
-                            t.node, g.var.node
-                        ),
-                        format!("expected `{}`", t.node),
-                    );
+                    self.push(ResolveError::GuardVariable {
+                        at: g.var.span,
+                        time: t.node.clone(),
+                        var: g.var.node.clone(),
+                    });
                     return;
                 }
                 let Some(id) = self.seq_slot(name, true) else {
@@ -536,18 +500,14 @@ impl<'a> Resolver<'a> {
                 }
             }
             let name = slot.name.clone();
-            for (at, span, def_span, guarded) in found {
-                let label = if guarded {
-                    format!("the guard of `let {name}[..]` includes time {at}")
-                } else {
-                    format!("add a guard such as `for t >= {}`", at + 1)
-                };
-                self.err_note(
-                    def_span,
-                    format!("`{name}[{at}]` is both given by `var` and defined by `let`"),
-                    label,
-                    (span, format!("`{name}[{at}]` given here")),
-                );
+            for (time, given, at, guarded) in found {
+                self.push(ResolveError::GivenAndDefined {
+                    at,
+                    name: name.clone(),
+                    time,
+                    guarded,
+                    given,
+                });
             }
         }
     }
@@ -566,13 +526,13 @@ impl<'a> Resolver<'a> {
                 };
                 for side in [&l, &r] {
                     if !side.shape.is_scalar() {
-                        let s = self.shape_name(side.shape);
-                        let t = self.short(side.span);
-                        self.err(
-                            side.span,
-                            format!("`assume` compares scalars, but `{t}` is {s}"),
-                            format!("this is {s}"),
-                        );
+                        let shape = self.shape_name(side.shape);
+                        let expr = self.short(side.span);
+                        self.push(ResolveError::AssumeNonScalar {
+                            at: side.span,
+                            expr,
+                            shape,
+                        });
                     }
                 }
                 if l.shape.is_scalar() && r.shape.is_scalar() {
@@ -640,14 +600,8 @@ impl<'a> Resolver<'a> {
                         continue;
                     };
                     if !matches!(ir.op, Op::Grad | Op::Jac | Op::Hess | Op::D) {
-                        let t = self.short(e.span);
-                        self.err(
-                            e.span,
-                            format!(
-                                "`derive` needs a derivative such as grad(f, x); `{t}` is not one"
-                            ),
-                            "use `show` to simplify other expressions",
-                        );
+                        let expr = self.short(e.span);
+                        self.push(ResolveError::DeriveNotDerivative { at: e.span, expr });
                         ok = false;
                         continue;
                     }
@@ -664,12 +618,11 @@ impl<'a> Resolver<'a> {
     fn claim_stmt(&mut self, c: &'a ast::Claim) -> Option<WorkKind> {
         if let Some(name) = &c.name {
             if let Some(&first) = self.claim_names.get(&name.node) {
-                self.err_note(
-                    name.span,
-                    format!("two claims are named `{}`", name.node),
-                    "second claim with this name",
-                    (first, "first claim with this name".to_string()),
-                );
+                self.push(ResolveError::DuplicateClaimName {
+                    at: name.span,
+                    name: name.node.clone(),
+                    first,
+                });
             } else {
                 self.claim_names.insert(name.node.clone(), name.span);
             }
@@ -687,12 +640,14 @@ impl<'a> Resolver<'a> {
             if let (true, Some(l), Some(r)) = (is_cmp, &prev, &rhs) {
                 let scalars = l.shape.is_scalar() && r.shape.is_scalar();
                 if !scalars && !self.prog.same_shape(l.shape, r.shape) {
-                    let (a, b) = (self.shape_name(l.shape), self.shape_name(r.shape));
-                    self.err(
-                        s.rel.span,
-                        format!("an inequality compares values of one shape, not {a} and {b}"),
-                        format!("{a} {} {b}", self.text(s.rel.span)),
-                    );
+                    let (lhs, rhs) = (self.shape_name(l.shape), self.shape_name(r.shape));
+                    let rel = self.text(s.rel.span);
+                    self.push(ResolveError::InequalityShapes {
+                        at: s.rel.span,
+                        lhs,
+                        rhs,
+                        rel,
+                    });
                     ok = false;
                 }
             }
@@ -731,22 +686,20 @@ impl<'a> Resolver<'a> {
             "step" => Some(ir::Activation::Step),
             "relu" => Some(ir::Activation::Relu),
             other => {
-                self.err(
-                    activation.span,
-                    format!("unsupported activation `{other}`: represent supports step and relu"),
-                    "expected `step` or `relu`",
-                );
+                self.push(ResolveError::UnsupportedActivation {
+                    at: activation.span,
+                    name: other.to_string(),
+                });
                 None
             }
         };
         let t = self.expr(target)?;
         if !t.shape.is_scalar() {
-            let s = self.shape_name(t.shape);
-            self.err(
-                target.span,
-                format!("`represent` needs a scalar target; this one is {s}"),
-                format!("this is {s}"),
-            );
+            let shape = self.shape_name(t.shape);
+            self.push(ResolveError::RepresentNonScalar {
+                at: target.span,
+                shape,
+            });
             return None;
         }
         let mut vars = Vec::new();
@@ -759,31 +712,21 @@ impl<'a> Resolver<'a> {
             .collect();
         names.dedup();
         if names.len() != 1 || !others.is_empty() {
-            let listed = names
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let message = if names.is_empty() {
-                "`represent` needs a target that depends on one scalar variable; this one has none"
-                    .to_string()
-            } else {
-                format!(
-                    "`represent` needs a target that depends on one scalar variable; this one depends on {listed}"
-                )
-            };
-            self.err(target.span, message, "the target of `represent`");
+            self.push(ResolveError::RepresentVariables {
+                at: target.span,
+                names,
+            });
             return None;
         }
         let v = vars[0];
         if !self.prog.vars[v].shape.is_scalar() {
-            let s = self.shape_name(self.prog.vars[v].shape);
+            let shape = self.shape_name(self.prog.vars[v].shape);
             let name = self.prog.vars[v].name.clone();
-            self.err(
-                target.span,
-                format!("`represent` needs a scalar variable; `{name}` is {s}"),
-                "the target of `represent`",
-            );
+            self.push(ResolveError::RepresentVectorVariable {
+                at: target.span,
+                name,
+                shape,
+            });
             return None;
         }
         Some(WorkKind::Represent {

@@ -8,21 +8,13 @@ use num_traits::{Signed, ToPrimitive, Zero};
 
 type R = Option<Expr>;
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 impl<'a> Resolver<'a> {
     pub(super) fn expr(&mut self, e: &'a ast::Expr) -> R {
         self.depth += 1;
         let r = if self.depth > MAX_DEPTH {
             if !self.depth_reported {
                 self.depth_reported = true;
-                self.err(
-                    e.span,
-                    format!("expression is nested too deeply (more than {MAX_DEPTH} levels)"),
-                    "nesting limit reached here",
-                );
+                self.push(ResolveError::TooDeep { at: e.span });
             }
             None
         } else {
@@ -119,15 +111,12 @@ impl<'a> Resolver<'a> {
             Some(Sym::Idx(id)) => Some(Expr::leaf(Op::Idx(id), Shape::SCALAR, span)),
             Some(Sym::Let(id)) => {
                 if self.lets[id].is_function {
-                    let k = self.lets[id].params.len();
-                    self.err(
-                        span,
-                        format!(
-                            "`{n}` is a function of {k} argument{}; call it as `{n}(...)`",
-                            plural(k)
-                        ),
-                        "function used as a value",
-                    );
+                    let arity = self.lets[id].params.len();
+                    self.push(ResolveError::FunctionAsValue {
+                        at: span,
+                        name: n.to_string(),
+                        function: Callee::Let { arity },
+                    });
                     return None;
                 }
                 self.edge(Node::Let(id), 0);
@@ -135,38 +124,37 @@ impl<'a> Resolver<'a> {
                 Some(Expr::leaf(Op::Let(id), shape, span))
             }
             Some(Sym::Seq(_)) => {
-                self.err(
-                    span,
-                    format!("`{n}` is a sequence; write `{n}[t]` for its element at a time t"),
-                    "sequence used without a time",
-                );
+                self.push(ResolveError::SequenceWithoutTime {
+                    at: span,
+                    name: n.to_string(),
+                });
                 None
             }
             Some(Sym::Fun(_)) => {
-                self.err(
-                    span,
-                    format!("`{n}` is a function; call it as `{n}(...)`"),
-                    "function used as a value",
-                );
+                self.push(ResolveError::FunctionAsValue {
+                    at: span,
+                    name: n.to_string(),
+                    function: Callee::Fun,
+                });
                 None
             }
             Some(Sym::Broken) => None,
             None if n == "pi" || n == "π" => Some(Expr::leaf(Op::Pi, Shape::SCALAR, span)),
             None if is_builtin(n) => {
-                self.err(
-                    span,
-                    format!("`{n}` is a built-in function; call it as `{n}(...)`"),
-                    "function used as a value",
-                );
+                self.push(ResolveError::FunctionAsValue {
+                    at: span,
+                    name: n.to_string(),
+                    function: Callee::Builtin,
+                });
                 None
             }
             None => {
-                let hint = self.suggest(n, false);
-                self.err(
-                    span,
-                    format!("unknown name `{}`", short_name(n)),
-                    hint.unwrap_or_else(|| "not declared".to_string()),
-                );
+                let suggestion = self.suggest(n, false);
+                self.push(ResolveError::UnknownName {
+                    at: span,
+                    name: short_name(n),
+                    suggestion,
+                });
                 None
             }
         }
@@ -202,7 +190,7 @@ impl<'a> Resolver<'a> {
                     n.chars().count() > 1 && c.chars().count() > 1 && within_one_edit(n, c)
                 })
             })?;
-        Some(format!("did you mean `{pick}`?"))
+        Some(pick.to_string())
     }
 
     /// Records that the definition being resolved uses `to`.
@@ -224,18 +212,14 @@ impl<'a> Resolver<'a> {
         let b = self.expr(base);
         let mut idx = Vec::new();
         for i in indices {
-            idx.push(self.int_expr(i, "an index"));
+            idx.push(self.int_expr(i, IntegerRole::Index));
         }
         let b = b?;
         let idx: Vec<Expr> = idx.into_iter().collect::<Option<_>>()?;
         let s = b.shape;
         let want = if s.is_scalar() {
-            let t = self.short(base.span);
-            self.err(
-                span,
-                format!("cannot index `{t}`: it is a scalar"),
-                "indexing a scalar",
-            );
+            let expr = self.short(base.span);
+            self.push(ResolveError::IndexScalar { at: span, expr });
             return None;
         } else if s.is_column() {
             1
@@ -243,21 +227,15 @@ impl<'a> Resolver<'a> {
             2
         };
         if idx.len() != want {
-            let sn = self.shape_name(s);
-            let t = self.short(base.span);
-            self.err(
-                span,
-                format!(
-                    "`{t}` is {sn}: it takes {want} index{}, not {}",
-                    if want == 1 { "" } else { "es" },
-                    idx.len()
-                ),
-                format!(
-                    "{} index{}",
-                    idx.len(),
-                    if idx.len() == 1 { "" } else { "es" }
-                ),
-            );
+            let shape = self.shape_name(s);
+            let expr = self.short(base.span);
+            self.push(ResolveError::IndexCount {
+                at: span,
+                expr,
+                shape,
+                want,
+                got: idx.len(),
+            });
             return None;
         }
         let dims = [s.rows, s.cols];
@@ -280,13 +258,15 @@ impl<'a> Resolver<'a> {
             Op::Idx(id) => {
                 let range = self.prog.idxs[*id].range;
                 if !self.prog.same_dim(range, d) {
-                    let name = self.prog.idxs[*id].name.clone();
-                    let (r, dn) = (self.dim_name(range), self.dim_name(d));
-                    self.err(
-                        i.span,
-                        format!("index `{name}` runs over 1..{r} but `{t}` has {dn} entries along this axis"),
-                        format!("ranges over 1..{r}"),
-                    );
+                    let index = self.prog.idxs[*id].name.clone();
+                    let (range, entries) = (self.dim_name(range), self.dim_name(d));
+                    self.push(ResolveError::IndexRangeMismatch {
+                        at: i.span,
+                        index,
+                        range,
+                        expr: t,
+                        entries,
+                    });
                     return false;
                 }
             }
@@ -296,12 +276,13 @@ impl<'a> Resolver<'a> {
                     .dim_value(d)
                     .is_some_and(|n| *r > BigRational::from_integer(n.into()));
                 if !r.is_positive() || too_big {
-                    let dn = self.dim_name(d);
-                    self.err(
-                        i.span,
-                        format!("index {r} is out of range: `{t}` has entries 1..{dn}"),
-                        "out of range",
-                    );
+                    let entries = self.dim_name(d);
+                    self.push(ResolveError::IndexOutOfRange {
+                        at: i.span,
+                        index: r.to_string(),
+                        expr: t,
+                        entries,
+                    });
                     return false;
                 }
             }
@@ -313,14 +294,14 @@ impl<'a> Resolver<'a> {
     fn seq_at(&mut self, id: SeqId, indices: &'a [ast::Expr], span: Span) -> R {
         let name = self.seqs[id].name.clone();
         if indices.len() != 1 {
-            self.err(
-                span,
-                format!("`{name}` is a sequence: write `{name}[t]` with one time index"),
-                format!("{} indices", indices.len()),
-            );
+            self.push(ResolveError::SequenceIndexCount {
+                at: span,
+                name,
+                got: indices.len(),
+            });
             return None;
         }
-        let time = self.int_expr(&indices[0], "a time index")?;
+        let time = self.int_expr(&indices[0], IntegerRole::TimeIndex)?;
         let weight = match self.time_off(&time) {
             TimeOff::Rel(c) => Some(c),
             TimeOff::Const(c) => self.seq_def_covers(id, c).then_some(0),
@@ -382,15 +363,15 @@ impl<'a> Resolver<'a> {
     }
 
     /// An integer-valued scalar expression (index, time, range bound).
-    pub(super) fn int_expr(&mut self, e: &'a ast::Expr, what: &str) -> R {
+    pub(super) fn int_expr(&mut self, e: &'a ast::Expr, role: IntegerRole) -> R {
         let r = self.expr(e)?;
         if !self.is_int(&r) {
-            let t = self.short(e.span);
-            self.err(
-                e.span,
-                format!("{what} must be an integer expression, but `{t}` is not one"),
-                "use numbers, dimensions, indices and bound integers with + - *",
-            );
+            let expr = self.short(e.span);
+            self.push(ResolveError::NotInteger {
+                at: e.span,
+                role,
+                expr,
+            });
             return None;
         }
         Some(r)
@@ -424,13 +405,23 @@ impl<'a> Resolver<'a> {
                     };
                     return Some(Expr::new(op, vec![l, r], ls, span));
                 }
-                let message = if op == ast::BinOp::Add {
-                    format!("cannot add {a} and {b}: the shapes differ")
-                } else {
-                    format!("cannot subtract {b} from {a}: the shapes differ")
+                let subtract = op == ast::BinOp::Sub;
+                let e = match self.broadcast_fix(&l, &r, op) {
+                    Some(fix) => ResolveError::Broadcast {
+                        at: span,
+                        subtract,
+                        lhs: a,
+                        rhs: b,
+                        fix,
+                    },
+                    None => ResolveError::AddShapes {
+                        at: span,
+                        subtract,
+                        lhs: a,
+                        rhs: b,
+                    },
                 };
-                let label = self.broadcast_hint(&l, &r, op, span);
-                self.err(span, message, label);
+                self.push(e);
                 None
             }
             ast::BinOp::Hadamard | ast::BinOp::HadDiv => {
@@ -442,40 +433,34 @@ impl<'a> Resolver<'a> {
                     };
                     return Some(Expr::new(op, vec![l, r], ls, span));
                 }
-                let verb = if op == ast::BinOp::Hadamard {
-                    "multiply"
-                } else {
-                    "divide"
-                };
-                self.err(
-                    span,
-                    format!("cannot {verb} {a} and {b} elementwise: the shapes differ"),
-                    format!("{a} and {b}"),
-                );
+                self.push(ResolveError::ElementwiseShapes {
+                    at: span,
+                    divide: op == ast::BinOp::HadDiv,
+                    lhs: a,
+                    rhs: b,
+                });
                 None
             }
             ast::BinOp::Div => {
                 if rs.is_scalar() {
                     return Some(Expr::new(Op::Div, vec![l, r], ls, span));
                 }
-                self.err(
-                    span,
-                    format!("cannot divide by {b}: `/` needs a scalar divisor"),
-                    "use `./` for elementwise division",
-                );
+                self.push(ResolveError::DivideByNonScalar {
+                    at: span,
+                    divisor: b,
+                });
                 None
             }
         }
     }
 
-    /// The label of a shape mismatch in `+`/`-`: with a scalar on one side,
-    /// show how to write the intended vector or matrix.
-    fn broadcast_hint(&self, l: &Expr, r: &Expr, op: ast::BinOp, span: Span) -> String {
-        let (a, b) = (self.shape_name(l.shape), self.shape_name(r.shape));
+    /// A shape mismatch in `+`/`-` with a scalar on one side: how to write
+    /// the intended vector or matrix.
+    fn broadcast_fix(&self, l: &Expr, r: &Expr, op: ast::BinOp) -> Option<String> {
         let (scalar, other) = match (l.shape.is_scalar(), r.shape.is_scalar()) {
             (true, false) => (l, r),
             (false, true) => (r, l),
-            _ => return format!("{a} and {b}"),
+            _ => return None,
         };
         let s = other.shape;
         let ones = if s.is_column() {
@@ -491,13 +476,11 @@ impl<'a> Resolver<'a> {
         };
         let ot = self.text(other.span);
         let sign = if op == ast::BinOp::Add { "+" } else { "-" };
-        let fixed = if std::ptr::eq(scalar, l) {
+        Some(if std::ptr::eq(scalar, l) {
             format!("{wide} {sign} {ot}")
         } else {
             format!("{ot} {sign} {wide}")
-        };
-        let _ = span;
-        format!("there is no implicit broadcasting; write `{fixed}`")
+        })
     }
 
     fn mul(&mut self, l: Expr, r: Expr, span: Span) -> R {
@@ -514,25 +497,21 @@ impl<'a> Resolver<'a> {
             let shape = if ls.is_scalar() { rs } else { ls };
             return Some(Expr::new(Op::Scale, vec![l, r], shape, span));
         }
-        let (a, b) = (self.shape_name(ls), self.shape_name(rs));
-        let (m, n) = (self.dim_name(ls.cols), self.dim_name(rs.rows));
-        self.err(
-            span,
-            format!("cannot multiply {a} by {b}: inner dimensions {m} and {n} differ"),
-            format!("{a} times {b}"),
-        );
+        self.push(ResolveError::MulShapes {
+            at: span,
+            lhs: self.shape_name(ls),
+            rhs: self.shape_name(rs),
+            inner_lhs: self.dim_name(ls.cols),
+            inner_rhs: self.dim_name(rs.rows),
+        });
         None
     }
 
     fn pow(&mut self, b: Expr, x: Expr, elementwise: bool, span: Span) -> R {
         let bs = b.shape;
         if !x.shape.is_scalar() {
-            let s = self.shape_name(x.shape);
-            self.err(
-                x.span,
-                format!("an exponent must be a scalar, not {s}"),
-                format!("this is {s}"),
-            );
+            let shape = self.shape_name(x.shape);
+            self.push(ResolveError::ExponentNotScalar { at: x.span, shape });
             return None;
         }
         if elementwise {
@@ -543,19 +522,17 @@ impl<'a> Resolver<'a> {
         }
         let sn = self.shape_name(bs);
         if bs.is_column() {
-            self.err(
-                span,
-                format!("cannot raise {sn} to a power: it is not a square matrix"),
-                "use `.^` for an elementwise power",
-            );
+            self.push(ResolveError::VectorPower {
+                at: span,
+                shape: sn,
+            });
             return None;
         }
         if !self.prog.same_dim(bs.rows, bs.cols) {
-            self.err(
-                span,
-                format!("cannot raise {sn} to a power: it is not square"),
-                "use `.^` for an elementwise power",
-            );
+            self.push(ResolveError::NonsquarePower {
+                at: span,
+                shape: sn,
+            });
             return None;
         }
         let k = const_int(&x);
@@ -569,22 +546,15 @@ impl<'a> Resolver<'a> {
                 Some(Expr::new(Op::MatPow((-k) as u32), vec![inv], bs, span))
             }
             Some(0) => {
-                let n = self.dim_name(bs.rows);
-                self.err(
-                    x.span,
-                    "a matrix to the power 0 is written as the identity",
-                    format!("write `eye({n})`"),
-                );
+                let size = self.dim_name(bs.rows);
+                self.push(ResolveError::MatrixPowerZero { at: x.span, size });
                 None
             }
             _ => {
-                self.err(
-                    x.span,
-                    format!(
-                        "a power of {sn} needs a constant integer exponent (at most 1000 in size)"
-                    ),
-                    "not a constant integer",
-                );
+                self.push(ResolveError::MatrixPowerNotConstant {
+                    at: x.span,
+                    shape: sn,
+                });
                 None
             }
         }
@@ -593,27 +563,23 @@ impl<'a> Resolver<'a> {
     fn literal(&mut self, rows: &[&'a [ast::Expr]], span: Span) -> R {
         let cols = rows.first().map_or(0, |r| r.len());
         if rows.is_empty() || cols == 0 {
-            self.err(span, "an empty matrix literal", "empty");
+            self.push(ResolveError::EmptyLiteral { at: span });
             return None;
         }
         for (i, row) in rows.iter().enumerate() {
             if row.len() != cols {
                 let last = row.last().map_or(span, |e| e.span);
-                self.err(
-                    last,
-                    format!(
-                        "ragged matrix literal: row {} has {} entr{} but row 1 has {cols}",
-                        i + 1,
-                        row.len(),
-                        if row.len() == 1 { "y" } else { "ies" }
-                    ),
-                    format!("row {} ends here", i + 1),
-                );
+                self.push(ResolveError::RaggedLiteral {
+                    at: last,
+                    row: i + 1,
+                    len: row.len(),
+                    cols,
+                });
                 return None;
             }
         }
         if rows.len() as u64 > MAX_DIM || cols as u64 > MAX_DIM {
-            self.err(span, "a matrix literal is too large", "too large");
+            self.push(ResolveError::LiteralTooLarge { at: span });
             return None;
         }
         let mut args = Vec::new();
@@ -623,12 +589,8 @@ impl<'a> Resolver<'a> {
                 match self.expr(e) {
                     Some(x) if x.shape.is_scalar() => args.push(x),
                     Some(x) => {
-                        let s = self.shape_name(x.shape);
-                        self.err(
-                            e.span,
-                            format!("the entries of a literal must be scalars, not {s}"),
-                            format!("this is {s}"),
-                        );
+                        let shape = self.shape_name(x.shape);
+                        self.push(ResolveError::LiteralEntryNotScalar { at: e.span, shape });
                         ok = false;
                     }
                     None => ok = false,
@@ -683,12 +645,12 @@ impl<'a> Resolver<'a> {
                 span,
             ));
         }
-        let (a, b) = (self.shape_name(ls), self.shape_name(rs));
-        self.err(
-            span,
-            format!("cannot compare {a} with {b}: the shapes differ"),
-            format!("{a} {} {b}", op.symbol()),
-        );
+        self.push(ResolveError::IndicatorShapes {
+            at: span,
+            lhs: self.shape_name(ls),
+            rhs: self.shape_name(rs),
+            op: op.symbol().to_string(),
+        });
         None
     }
 
@@ -702,32 +664,22 @@ impl<'a> Resolver<'a> {
         body: &'a ast::Expr,
         span: Span,
     ) -> R {
-        let fname = if kind == ast::BoundKind::Sum {
-            "sum"
-        } else {
-            "prod"
-        };
         match range {
             ast::BoundRange::Idx => {
                 if kind == ast::BoundKind::Prod {
-                    self.err(
-                        span,
-                        "a product needs an integer range: `prod(k in a..b, M)`",
-                        "no range",
-                    );
+                    self.push(ResolveError::ProdWithoutRange {
+                        at: span,
+                        binder: true,
+                    });
                     return None;
                 }
                 let id = match self.names.get(&var.node) {
                     Some(&(Sym::Idx(id), _)) if self.lookup_local(&var.node).is_none() => id,
                     _ => {
-                        self.err(
-                            var.span,
-                            format!(
-                                "`{}` is not an `idx` variable: declare it with `idx {}: n`, or sum over integers with `sum({} in a..b, ...)`",
-                                var.node, var.node, var.node
-                            ),
-                            "expected an index variable",
-                        );
+                        self.push(ResolveError::SumOverNonIndex {
+                            at: var.span,
+                            name: var.node.clone(),
+                        });
                         return None;
                     }
                 };
@@ -737,8 +689,11 @@ impl<'a> Resolver<'a> {
             }
             ast::BoundRange::Ints { from, to, downto } => {
                 let ok = self.check_local_name(var);
-                let f = self.int_expr(from, &format!("a bound of `{fname}`"));
-                let t = self.int_expr(to, &format!("a bound of `{fname}`"));
+                let role = IntegerRole::RangeBound {
+                    prod: kind == ast::BoundKind::Prod,
+                };
+                let f = self.int_expr(from, role);
+                let t = self.int_expr(to, role);
                 if !ok {
                     return None;
                 }
@@ -758,14 +713,11 @@ impl<'a> Resolver<'a> {
                     return Some(Expr::new(Op::SumRange(local), vec![lo, hi, b], shape, span));
                 }
                 if !self.prog.same_dim(shape.rows, shape.cols) {
-                    let s = self.shape_name(shape);
-                    self.err(
-                        body.span,
-                        format!(
-                            "the factors of an ordered product must be square matrices, not {s}"
-                        ),
-                        format!("this is {s}"),
-                    );
+                    let shape = self.shape_name(shape);
+                    self.push(ResolveError::ProductFactorsNotSquare {
+                        at: body.span,
+                        shape,
+                    });
                     return None;
                 }
                 Some(Expr::new(
@@ -793,11 +745,10 @@ impl<'a> Resolver<'a> {
         match sym {
             Some(Sym::Let(id)) if self.lets[id].is_function => {
                 if prime {
-                    self.err(
-                        func.span,
-                        format!("`{n}'` is not defined: a prime is the derivative of a built-in elementwise function or a declared `fun`"),
-                        format!("use grad/d of `{n}` instead"),
-                    );
+                    self.push(ResolveError::PrimeOfLet {
+                        at: func.span,
+                        name: n.to_string(),
+                    });
                     return None;
                 }
                 self.call_let(id, args, span)
@@ -808,12 +759,12 @@ impl<'a> Resolver<'a> {
                 self.builtin(func, prime, args, span)
             }
             None if self.lookup_local(n).is_none() => {
-                let hint = self.suggest(n, true);
-                self.err(
-                    func.span,
-                    format!("unknown function `{}`", short_name(n)),
-                    hint.unwrap_or_else(|| "not a built-in, `fun` or `let` function".to_string()),
-                );
+                let suggestion = self.suggest(n, true);
+                self.push(ResolveError::UnknownFunction {
+                    at: func.span,
+                    name: short_name(n),
+                    suggestion,
+                });
                 None
             }
             _ => {
@@ -839,18 +790,18 @@ impl<'a> Resolver<'a> {
                     return self.mul(lt, r?, span);
                 }
                 let what = match sym {
-                    Some(Sym::Dim(_)) => "a dimension",
-                    Some(Sym::Var(_)) => "a variable",
-                    Some(Sym::Let(_)) => "a `let` value",
-                    Some(Sym::Seq(_)) => "a sequence",
-                    Some(Sym::Idx(_)) => "an index",
-                    _ => "a bound name",
+                    Some(Sym::Dim(_)) => NameKind::Dimension,
+                    Some(Sym::Var(_)) => NameKind::Variable,
+                    Some(Sym::Let(_)) => NameKind::Let,
+                    Some(Sym::Seq(_)) => NameKind::Sequence,
+                    Some(Sym::Idx(_)) => NameKind::Index,
+                    _ => NameKind::Bound,
                 };
-                self.err(
-                    func.span,
-                    format!("`{n}` is {what}, not a function, so it cannot be called"),
-                    "called here",
-                );
+                self.push(ResolveError::CallNonFunction {
+                    at: func.span,
+                    name: n.to_string(),
+                    what,
+                });
                 None
             }
         }
@@ -865,22 +816,12 @@ impl<'a> Resolver<'a> {
         if want.contains(&args.len()) {
             return true;
         }
-        let expected = match want {
-            [one] => format!("{one} argument{}", plural(*one)),
-            _ => {
-                let parts: Vec<String> = want.iter().map(|w| w.to_string()).collect();
-                format!("{} arguments", parts.join(" or "))
-            }
-        };
-        self.err(
-            span,
-            format!(
-                "`{name}` takes {expected}, but {} {} given",
-                args.len(),
-                if args.len() == 1 { "was" } else { "were" }
-            ),
-            format!("expected {expected}"),
-        );
+        self.push(ResolveError::Arity {
+            at: span,
+            name: name.to_string(),
+            expected: want.to_vec(),
+            got: args.len(),
+        });
         false
     }
 
@@ -897,15 +838,14 @@ impl<'a> Resolver<'a> {
                 continue;
             };
             if !self.prog.same_shape(a.shape, want) {
-                let (w, g) = (self.shape_name(want), self.shape_name(a.shape));
-                let pn = self.prog.locals[p].name.clone();
-                let ps = self.prog.locals[p].span;
-                self.err_note(
-                    a.span,
-                    format!("argument `{pn}` of `{name}` must be {w}, but this is {g}"),
-                    format!("this is {g}"),
-                    (ps, format!("`{pn}` declared {w} here")),
-                );
+                self.push(ResolveError::ArgumentShape {
+                    at: a.span,
+                    function: name.clone(),
+                    param: self.prog.locals[p].name.clone(),
+                    want: self.shape_name(want),
+                    got: self.shape_name(a.shape),
+                    declaration: self.prog.locals[p].span,
+                });
                 ok = false;
             }
         }
@@ -928,14 +868,13 @@ impl<'a> Resolver<'a> {
             ir::FunKind::Elementwise => a.shape,
             ir::FunKind::Map { from, to } => {
                 if !self.prog.same_shape(a.shape, from) {
-                    let (w, g) = (self.shape_name(from), self.shape_name(a.shape));
-                    let fs = self.prog.funs[id].span;
-                    self.err_note(
-                        a.span,
-                        format!("`{name}` takes {w}, but this argument is {g}"),
-                        format!("this is {g}"),
-                        (fs, format!("`{name}` declared here")),
-                    );
+                    self.push(ResolveError::FunArgumentShape {
+                        at: a.span,
+                        function: name,
+                        want: self.shape_name(from),
+                        got: self.shape_name(a.shape),
+                        declaration: self.prog.funs[id].span,
+                    });
                     return None;
                 }
                 if prime { from } else { to }
@@ -953,43 +892,13 @@ impl<'a> Resolver<'a> {
     ) -> R {
         let n = func.node.as_str();
         if let Some(f) = ElemFn::from_name(n) {
-            let want: Vec<usize> = if f.default_param().is_some() {
-                vec![1, 1 + f.params()]
-            } else {
-                vec![1 + f.params()]
-            };
-            if !self.arity(n, args, &want, span) {
-                return None;
-            }
-            let mut kids = Vec::with_capacity(1 + f.params());
-            for x in args {
-                kids.push(self.expr(x));
-            }
-            let kids: Vec<Expr> = kids.into_iter().collect::<Option<_>>()?;
-            let mut kids = kids;
-            if let Some(d) = f.default_param().filter(|_| kids.len() == 1) {
-                kids.push(Expr::leaf(Op::Num(d), Shape::SCALAR, span));
-            }
-            for (x, p) in args.iter().zip(&kids).skip(1) {
-                if !p.shape.is_scalar() {
-                    self.err(
-                        x.span,
-                        format!("the parameter of `{n}` must be a scalar"),
-                        "not a scalar",
-                    );
-                    return None;
-                }
-            }
-            let shape = kids[0].shape;
-            let op = if prime { Op::ElemPrime(f) } else { Op::Elem(f) };
-            return Some(Expr::new(op, kids, shape, span));
+            return self.elem_call(f, prime, args, span);
         }
         if prime {
-            self.err(
-                func.span,
-                format!("`{n}'` is not defined: only elementwise functions (relu', tanh', ...) and declared `fun`s take a prime"),
-                "no derivative written with '",
-            );
+            self.push(ResolveError::PrimeNotElementwise {
+                at: func.span,
+                name: n.to_string(),
+            });
             return None;
         }
         match n {
@@ -999,12 +908,12 @@ impl<'a> Resolver<'a> {
                 }
                 let a = self.args(args)?;
                 if !self.prog.same_shape(a[0].shape, a[1].shape) {
-                    let (x, y) = (self.shape_name(a[0].shape), self.shape_name(a[1].shape));
-                    self.err(
-                        span,
-                        format!("the arguments of `{n}` must have one shape, not {x} and {y}"),
-                        format!("{x} and {y}"),
-                    );
+                    self.push(ResolveError::ArgumentShapes {
+                        at: span,
+                        function: n.to_string(),
+                        lhs: self.shape_name(a[0].shape),
+                        rhs: self.shape_name(a[1].shape),
+                    });
                     return None;
                 }
                 let shape = a[0].shape;
@@ -1017,12 +926,11 @@ impl<'a> Resolver<'a> {
                 }
                 let a = self.expr(&args[0])?;
                 if !a.shape.is_column() {
-                    let s = self.shape_name(a.shape);
-                    self.err(
-                        a.span,
-                        format!("`{n}` needs a vector, not {s}"),
-                        format!("this is {s}"),
-                    );
+                    self.push(ResolveError::NeedsVector {
+                        at: a.span,
+                        function: n.to_string(),
+                        shape: self.shape_name(a.shape),
+                    });
                     return None;
                 }
                 let k = a.shape.rows;
@@ -1035,11 +943,10 @@ impl<'a> Resolver<'a> {
             }
             "sum" | "norm" | "smin" | "smax" => {
                 if n == "sum" && args.len() != 1 {
-                    self.err(
-                        span,
-                        format!("`sum` takes 1 argument, but {} were given", args.len()),
-                        "write sum(v), sum(j, e) with an idx variable j, or sum(t in a..b, e)",
-                    );
+                    self.push(ResolveError::SumArity {
+                        at: span,
+                        got: args.len(),
+                    });
                     return None;
                 }
                 if !self.arity(n, args, &[1], span) {
@@ -1055,11 +962,10 @@ impl<'a> Resolver<'a> {
                 Some(Expr::new(op, vec![a], Shape::SCALAR, span))
             }
             "prod" => {
-                self.err(
-                    span,
-                    "`prod` needs an integer range: `prod(k in a..b, M)`",
-                    "no range",
-                );
+                self.push(ResolveError::ProdWithoutRange {
+                    at: span,
+                    binder: false,
+                });
                 None
             }
             "tr" | "det" | "logdet" | "inv" => {
@@ -1068,12 +974,11 @@ impl<'a> Resolver<'a> {
                 }
                 let a = self.expr(&args[0])?;
                 if !self.prog.same_dim(a.shape.rows, a.shape.cols) {
-                    let s = self.shape_name(a.shape);
-                    self.err(
-                        a.span,
-                        format!("`{n}` needs a square matrix, not {s}"),
-                        format!("this is {s}"),
-                    );
+                    self.push(ResolveError::NeedsSquare {
+                        at: a.span,
+                        function: n.to_string(),
+                        shape: self.shape_name(a.shape),
+                    });
                     return None;
                 }
                 let (op, shape) = match n {
@@ -1108,8 +1013,8 @@ impl<'a> Resolver<'a> {
                 if !self.arity(n, args, &[2], span) {
                     return None;
                 }
-                let i = self.int_expr(&args[0], "an argument of `delta`");
-                let j = self.int_expr(&args[1], "an argument of `delta`");
+                let i = self.int_expr(&args[0], IntegerRole::DeltaArgument);
+                let j = self.int_expr(&args[1], IntegerRole::DeltaArgument);
                 Some(Expr::new(Op::Delta, vec![i?, j?], Shape::SCALAR, span))
             }
             "grad" | "jac" | "hess" | "d" => {
@@ -1121,11 +1026,11 @@ impl<'a> Resolver<'a> {
                 self.derivative(n, f?, x?, args[0].span, args[1].span, span)
             }
             _ => {
-                self.err(
-                    func.span,
-                    format!("unknown function `{n}`"),
-                    "not a function",
-                );
+                self.push(ResolveError::UnknownFunction {
+                    at: func.span,
+                    name: short_name(n),
+                    suggestion: None,
+                });
                 None
             }
         }
@@ -1144,12 +1049,12 @@ impl<'a> Resolver<'a> {
             }
             _ => {}
         }
-        let t = self.short(a.span);
-        self.err(
-            a.span,
-            format!("`{f}` needs a dimension name or a positive integer, not `{t}`"),
-            "not a dimension",
-        );
+        let expr = self.short(a.span);
+        self.push(ResolveError::DimArgument {
+            at: a.span,
+            function: f.to_string(),
+            expr,
+        });
         None
     }
 
@@ -1170,11 +1075,10 @@ impl<'a> Resolver<'a> {
         };
         let (ft, xt) = (self.short(fspan), self.short(xspan));
         if !wrt_ok {
-            self.err(
-                xspan,
-                "can only differentiate with respect to a variable or a named intermediate",
-                format!("`{xt}` is neither; name it with `let` first"),
-            );
+            self.push(ResolveError::WrtNotVariable {
+                at: xspan,
+                expr: xt,
+            });
             return None;
         }
         let (fs, xs) = (f.shape, x.shape);
@@ -1182,49 +1086,49 @@ impl<'a> Resolver<'a> {
         let (op, shape) = match kind {
             "grad" => {
                 if !fs.is_scalar() {
-                    self.err(
-                        fspan,
-                        format!("grad needs a scalar function; {ft} is {fsn}, use jac"),
-                        format!("this is {fsn}"),
-                    );
+                    self.push(ResolveError::GradNonScalar {
+                        at: fspan,
+                        expr: ft,
+                        shape: fsn,
+                    });
                     return None;
                 }
                 (Op::Grad, xs)
             }
             "jac" => {
                 if !fs.is_column() {
-                    self.err(
-                        fspan,
-                        format!("jac needs a vector function; {ft} is {fsn}"),
-                        format!("this is {fsn}"),
-                    );
+                    self.push(ResolveError::JacNonVector {
+                        at: fspan,
+                        expr: ft,
+                        shape: fsn,
+                    });
                     return None;
                 }
                 if !xs.is_column() {
-                    self.err(
-                        xspan,
-                        format!("jac needs a vector to differentiate by; {xt} is {xsn}, use grad for a scalar function of a matrix"),
-                        format!("this is {xsn}"),
-                    );
+                    self.push(ResolveError::JacWrtNonVector {
+                        at: xspan,
+                        expr: xt,
+                        shape: xsn,
+                    });
                     return None;
                 }
                 (Op::Jac, Shape::new(fs.rows, xs.rows))
             }
             "hess" => {
                 if !fs.is_scalar() {
-                    self.err(
-                        fspan,
-                        format!("hess needs a scalar function; {ft} is {fsn}"),
-                        format!("this is {fsn}"),
-                    );
+                    self.push(ResolveError::HessNonScalar {
+                        at: fspan,
+                        expr: ft,
+                        shape: fsn,
+                    });
                     return None;
                 }
                 if !xs.is_column() {
-                    self.err(
-                        xspan,
-                        format!("hess needs a vector to differentiate by; {xt} is {xsn}"),
-                        format!("this is {xsn}"),
-                    );
+                    self.push(ResolveError::HessWrtNonVector {
+                        at: xspan,
+                        expr: xt,
+                        shape: xsn,
+                    });
                     return None;
                 }
                 (Op::Hess, Shape::new(xs.rows, xs.rows))
@@ -1232,11 +1136,11 @@ impl<'a> Resolver<'a> {
             _ => {
                 for (sp, t, s, sn) in [(fspan, &ft, fs, &fsn), (xspan, &xt, xs, &xsn)] {
                     if !s.is_scalar() {
-                        self.err(
-                            sp,
-                            format!("d needs scalars; {t} is {sn}, use grad or jac"),
-                            format!("this is {sn}"),
-                        );
+                        self.push(ResolveError::DNonScalar {
+                            at: sp,
+                            expr: t.clone(),
+                            shape: sn.clone(),
+                        });
                         return None;
                     }
                 }
@@ -1253,5 +1157,38 @@ fn const_int(e: &Expr) -> Option<i64> {
         Op::Num(r) if r.is_integer() => r.to_integer().to_i64(),
         Op::Neg => const_int(&e.args[0]).and_then(|v| v.checked_neg()),
         _ => None,
+    }
+}
+
+impl<'a> Resolver<'a> {
+    /// A call of a built-in elementwise function: its argument, then its
+    /// scalar parameters (the row's default where a call leaves it out).
+    fn elem_call(&mut self, f: ElemFn, prime: bool, args: &'a [ast::Expr], span: Span) -> R {
+        let n = f.name();
+        let want: Vec<usize> = if f.default_param().is_some() {
+            vec![1, 1 + f.params()]
+        } else {
+            vec![1 + f.params()]
+        };
+        if !self.arity(n, args, &want, span) {
+            return None;
+        }
+        let kids: Vec<Option<Expr>> = args.iter().map(|x| self.expr(x)).collect();
+        let mut kids: Vec<Expr> = kids.into_iter().collect::<Option<_>>()?;
+        if let Some(d) = f.default_param().filter(|_| kids.len() == 1) {
+            kids.push(Expr::leaf(Op::Num(d), Shape::SCALAR, span));
+        }
+        for (x, p) in args.iter().zip(&kids).skip(1) {
+            if !p.shape.is_scalar() {
+                self.push(ResolveError::ParameterNotScalar {
+                    at: x.span,
+                    function: n.to_string(),
+                });
+                return None;
+            }
+        }
+        let shape = kids[0].shape;
+        let op = if prime { Op::ElemPrime(f) } else { Op::Elem(f) };
+        Some(Expr::new(op, kids, shape, span))
     }
 }

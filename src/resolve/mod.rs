@@ -11,77 +11,38 @@
 mod cycles;
 mod decl;
 mod dump;
+mod error;
 mod expr;
 mod plot;
 
 pub use dump::dump;
+pub use error::{Callee, IntegerRole, NameKind, ResolveError};
 pub use plot::{MAX_PLOT_LENGTH, MAX_PLOT_LENGTHS, MAX_PLOT_STEPS};
 
+pub(crate) use crate::builtins::{builtin_names, is_builtin};
 use crate::ir::{self, Dim, LocalId, Program, SeqId, SeqPiece, Shape};
 use crate::span::{LineIndex, Span};
 use crate::syntax::ast;
 use std::collections::HashMap;
 
-/// One input error found while resolving names and shapes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResolveError {
-    pub span: Span,
-    pub message: String,
-    pub label: String,
-    /// Secondary spans, e.g. the earlier declaration of a duplicate name.
-    pub notes: Vec<(Span, String)>,
-}
+/// The attributes a `var` may carry, as the reports list them.
+pub(crate) const ATTRIBUTES: [&str; 6] = [
+    "onehot",
+    "simplex",
+    "positive",
+    "symmetric",
+    "spd",
+    "invertible",
+];
 
 /// Deepest expression nesting (counting nested `let` resolution) accepted;
 /// deeper input is an error rather than a stack overflow here or downstream.
-const MAX_DEPTH: usize = 2000;
+pub(crate) const MAX_DEPTH: usize = 2000;
 /// Largest dimension or literal size accepted; larger is surely a typo.
-const MAX_DIM: u64 = 100_000;
-/// Whether `name` is built in (a function or the constant `pi`), so that
-/// it cannot be declared.
-pub(crate) fn is_builtin(name: &str) -> bool {
-    RESERVED.contains(&name) || crate::ir::ElemFn::from_name(name).is_some()
-}
-
-/// Every built-in name, for suggestions.
-pub(crate) fn builtin_names() -> impl Iterator<Item = &'static str> {
-    RESERVED
-        .iter()
-        .copied()
-        .chain(crate::ir::ElemFn::ALL.iter().map(|f| f.name()))
-}
-
+pub(crate) const MAX_DIM: u64 = 100_000;
 /// Resolution runs on its own thread with this stack so that `MAX_DEPTH`
 /// levels are safe whatever the caller's stack is.
 const STACK_BYTES: usize = 256 * 1024 * 1024;
-
-/// Every built-in name that is not an elementwise function (those are
-/// the rows of [`crate::ir::vocab`]); none of them can be declared.
-const RESERVED: &[&str] = &[
-    "pi",
-    "max",
-    "min",
-    "softmax",
-    "logsumexp",
-    "sum",
-    "prod",
-    "norm",
-    "tr",
-    "det",
-    "logdet",
-    "inv",
-    "diag",
-    "eye",
-    "ones",
-    "zeros",
-    "smin",
-    "smax",
-    "grad",
-    "jac",
-    "hess",
-    "d",
-    "delta",
-];
 
 /// Resolves a whole file; collects all errors, not only the first.
 pub fn resolve(file: &ast::File, src: &str) -> Result<Program, Vec<ResolveError>> {
@@ -259,15 +220,11 @@ impl<'a> Resolver<'a> {
             }
             seen.push(s);
             let name = self.seqs[s].name.clone();
-            self.err(
-                span,
-                format!("cannot infer the element shape of the sequence `{name}`: its definition uses the sequence itself"),
-                format!("give the shape with a declaration such as `var {name}[0]: vec[n]`"),
-            );
+            self.push(ResolveError::SequenceShapeUnknown { at: span, name });
         }
         if !self.errors.is_empty() {
             let mut errors = self.errors;
-            errors.sort_by_key(|e| (e.span.start, e.span.end));
+            errors.sort_by_key(|e| (e.span().start, e.span().end));
             errors.dedup();
             return Err(errors);
         }
@@ -311,28 +268,8 @@ impl<'a> Resolver<'a> {
 
     // ---- errors and source text
 
-    fn err(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>) {
-        self.errors.push(ResolveError {
-            span,
-            message: message.into(),
-            label: label.into(),
-            notes: Vec::new(),
-        });
-    }
-
-    fn err_note(
-        &mut self,
-        span: Span,
-        message: impl Into<String>,
-        label: impl Into<String>,
-        note: (Span, String),
-    ) {
-        self.errors.push(ResolveError {
-            span,
-            message: message.into(),
-            label: label.into(),
-            notes: vec![note],
-        });
+    fn push(&mut self, e: ResolveError) {
+        self.errors.push(e);
     }
 
     /// The source text of a span with runs of whitespace collapsed.
@@ -424,7 +361,7 @@ impl<'a> Resolver<'a> {
             },
         );
         let guard_ir = guard.and_then(|g| {
-            let bound = self.int_expr(&g.bound, "the bound of a guard")?;
+            let bound = self.int_expr(&g.bound, IntegerRole::GuardBound)?;
             Some((g.op.node, bound))
         });
         let body = self.expr(value);
@@ -435,13 +372,14 @@ impl<'a> Resolver<'a> {
         {
             let name = self.seqs[id].name.clone();
             let first = self.seqs[id].name_span;
-            let (bs, gs) = (self.shape_name(b.shape), self.shape_name(g));
-            self.err_note(
-                b.span,
-                format!("the definition of `{name}[t]` is {bs} but `{name}` is declared {gs}"),
-                format!("this is {bs}"),
-                (first, format!("`{name}` declared {gs} here")),
-            );
+            let (shape, declared) = (self.shape_name(b.shape), self.shape_name(g));
+            self.push(ResolveError::SequenceDefinitionShape {
+                at: b.span,
+                name,
+                shape,
+                declared,
+                declaration: first,
+            });
         }
         let def = self.seqs[id].def.as_mut().expect("checked");
         def.state = if body.is_some() {

@@ -34,26 +34,23 @@ impl<'a> Resolver<'a> {
             };
             let t = self.short(e.span);
             if !ir.shape.is_scalar() {
-                let s = self.shape_name(ir.shape);
-                self.err(
-                    e.span,
-                    format!("`plot` draws scalars; `{t}` is {s}"),
-                    format!("this is {s}; a norm such as `norm(…)` is a scalar"),
-                );
+                let shape = self.shape_name(ir.shape);
+                self.push(ResolveError::PlotNonScalar {
+                    at: e.span,
+                    expr: t,
+                    shape,
+                });
                 ok = false;
                 continue;
             }
             if let Some(d) = dim
                 && !self.depends_on_dim(&ir, d)
             {
-                let name = over.node.clone();
-                self.err(
-                    e.span,
-                    format!(
-                        "`{t}` does not depend on `{name}`: there is nothing to plot against it"
-                    ),
-                    format!("the same value for every `{name}`"),
-                );
+                self.push(ResolveError::PlotConstant {
+                    at: e.span,
+                    expr: t,
+                    length: over.node.clone(),
+                });
                 ok = false;
                 continue;
             }
@@ -65,44 +62,36 @@ impl<'a> Resolver<'a> {
         let (a, b) = (a?, b?);
         let range = from.span.join(to.span);
         if a > b {
-            self.err(
-                range,
-                format!("empty range `{a}..{b}`: a plot needs a range `a..b` with a <= b"),
-                "no length in this range",
-            );
+            self.push(ResolveError::PlotEmptyRange {
+                at: range,
+                from: a,
+                to: b,
+            });
             return None;
         }
         if b > MAX_PLOT_LENGTH {
-            self.err(
-                range,
-                format!(
-                    "a plot evaluates lengths up to {MAX_PLOT_LENGTH}, not {}",
-                    self.short(to.span)
-                ),
-                "too long",
-            );
+            self.push(ResolveError::PlotTooLong {
+                at: range,
+                to: self.short(to.span),
+            });
             return None;
         }
         if b - a + 1 > MAX_PLOT_LENGTHS {
-            self.err(
-                range,
-                format!(
-                    "the range `{a}..{b}` has {} lengths; a plot evaluates at most {MAX_PLOT_LENGTHS}",
-                    b - a + 1
-                ),
-                "too many lengths",
-            );
+            self.push(ResolveError::PlotTooManyLengths {
+                at: range,
+                from: a,
+                to: b,
+            });
             return None;
         }
         let steps = (a..=b).sum::<u64>();
         if steps > MAX_PLOT_STEPS {
-            self.err(
-                range,
-                format!(
-                    "the lengths `{a}..{b}` add up to {steps} time steps; a plot evaluates at most {MAX_PLOT_STEPS} (draw a shorter range)"
-                ),
-                "too long to evaluate",
-            );
+            self.push(ResolveError::PlotTooManySteps {
+                at: range,
+                from: a,
+                to: b,
+                steps,
+            });
             return None;
         }
         let over = dim?;
@@ -121,32 +110,31 @@ impl<'a> Resolver<'a> {
             Some((Sym::Dim(id), first)) => match self.prog.dims[id].value {
                 None => Some(id),
                 Some(v) => {
-                    self.err_note(
-                        over.span,
-                        format!("`{n}` is fixed to {v}; a plot runs over a symbolic length (declare it `dim {n}`)"),
-                        "not a symbolic length",
-                        (first, format!("`{n}` fixed here")),
-                    );
+                    self.push(ResolveError::PlotFixedLength {
+                        at: over.span,
+                        name: n.to_string(),
+                        value: v,
+                        declaration: first,
+                    });
                     None
                 }
             },
             Some((Sym::Broken, _)) => None,
             Some((_, first)) => {
-                self.err_note(
-                    over.span,
-                    format!("`{n}` is not a length: a plot runs over a symbolic length declared with `dim`"),
-                    "expected a length such as `T`",
-                    (first, format!("`{n}` declared here")),
-                );
+                self.push(ResolveError::PlotNotLength {
+                    at: over.span,
+                    name: n.to_string(),
+                    declaration: first,
+                });
                 None
             }
             None => {
-                let hint = self.suggest(n, false);
-                self.err(
-                    over.span,
-                    format!("unknown length `{}`: a plot runs over a symbolic length declared with `dim`", short_name(n)),
-                    hint.unwrap_or_else(|| "not declared".to_string()),
-                );
+                let suggestion = self.suggest(n, false);
+                self.push(ResolveError::PlotUnknownLength {
+                    at: over.span,
+                    name: short_name(n),
+                    suggestion,
+                });
                 None
             }
         }
@@ -164,12 +152,8 @@ impl<'a> Resolver<'a> {
         match value {
             Some(v) => Some(v),
             None => {
-                let t = self.short(e.span);
-                self.err(
-                    e.span,
-                    format!("a plot's range runs over positive integers, such as `1..40`; `{t}` is not one"),
-                    "expected a positive integer",
-                );
+                let expr = self.short(e.span);
+                self.push(ResolveError::PlotEndNotInteger { at: e.span, expr });
                 None
             }
         }

@@ -2,6 +2,7 @@
 //! (the parser-driven cases live in tests/errors.rs).
 
 use super::*;
+use crate::diagnostics::Diagnostic;
 use crate::ir::{Op, WorkKind};
 use crate::span::Spanned;
 use ast::{BinOp, ExprKind, LetForm, StmtKind, TypeExpr};
@@ -138,7 +139,10 @@ impl B {
     fn errors(&self, stmts: Vec<ast::Stmt>) -> Vec<String> {
         match self.run(stmts) {
             Ok(_) => panic!("expected errors"),
-            Err(es) => es.into_iter().map(|e| e.message).collect(),
+            Err(es) => es
+                .into_iter()
+                .map(|e| Diagnostic::from(e).message)
+                .collect(),
         }
     }
 }
@@ -210,7 +214,12 @@ fn one_minus_vector_suggests_ones() {
         b.var("v", b.vec_t("k"), &[]),
         b.show(b.bin("1 - v", BinOp::Sub, b.num(1), b.n("v"))),
     ]);
-    let e = &r.unwrap_err()[0];
+    let e = r.unwrap_err().remove(0);
+    assert!(
+        matches!(&e, ResolveError::Broadcast { subtract: true, fix, .. } if fix == "ones(k) - v"),
+        "{e:?}"
+    );
+    let e = Diagnostic::from(e);
     assert_eq!(
         e.message,
         "cannot subtract vec[k] from scalar: the shapes differ"
@@ -239,7 +248,16 @@ fn duplicate_declaration_notes_the_first() {
             },
         ),
     ]);
-    let e = &r.unwrap_err()[0];
+    let e = r.unwrap_err().remove(0);
+    assert_eq!(
+        e,
+        ResolveError::Duplicate {
+            at: Span::new(6, 7),
+            name: "x".into(),
+            first: Span::new(4, 5)
+        }
+    );
+    let e = Diagnostic::from(e);
     assert_eq!(e.message, "`x` is declared twice");
     assert_eq!(e.span, Span::new(6, 7));
     assert_eq!(
@@ -443,7 +461,10 @@ fn load_err(src: &str) -> Vec<String> {
     let file = crate::syntax::parse(src).unwrap_or_else(|e| panic!("{e:?}"));
     match resolve(&file, src) {
         Ok(_) => panic!("expected errors"),
-        Err(es) => es.into_iter().map(|e| e.message).collect(),
+        Err(es) => es
+            .into_iter()
+            .map(|e| Diagnostic::from(e).message)
+            .collect(),
     }
 }
 
@@ -603,5 +624,45 @@ fn local_names_shadow_and_reserved_names_cannot_be_bound() {
     assert_eq!(
         load_err("var x: scalar\nlet f(d: scalar) = d\n"),
         ["`d` is the name of a built-in function and cannot be bound"]
+    );
+}
+
+/// Literals the grammar and the parser never let through (no `[]`; rows
+/// of one length; far fewer entries than the size limit) are still
+/// rejected when a syntax tree is built directly.
+#[test]
+fn literals_only_a_built_tree_can_hold() {
+    let b = B { src: "[1, 2]" };
+    let lit = |rows: Vec<Vec<ast::Expr>>| Spanned::new(ExprKind::Matrix(rows), Span::new(0, 6));
+    let run = |e: ast::Expr| b.run(vec![b.show(e)]).unwrap_err();
+    assert_eq!(
+        run(lit(vec![])),
+        [ResolveError::EmptyLiteral {
+            at: Span::new(0, 6)
+        }]
+    );
+    let ragged = run(lit(vec![vec![b.num(1), b.num(2)], vec![b.num(1)]]));
+    assert!(
+        matches!(
+            ragged.as_slice(),
+            [ResolveError::RaggedLiteral {
+                row: 2,
+                len: 1,
+                cols: 2,
+                ..
+            }]
+        ),
+        "{ragged:?}"
+    );
+    assert_eq!(
+        Diagnostic::from(ragged[0].clone()).message,
+        "ragged matrix literal: row 2 has 1 entry but row 1 has 2"
+    );
+    let wide = run(lit(vec![vec![b.num(1); 100_001]]));
+    assert_eq!(
+        wide,
+        [ResolveError::LiteralTooLarge {
+            at: Span::new(0, 6)
+        }]
     );
 }

@@ -263,16 +263,9 @@ fn shape_with(node: &Mx, sh: &dyn Fn(&Id) -> Shape, other: &dyn Fn(&Symbol) -> S
     }
 }
 
-/// The analysis data of a node from its children's data: shape, constant
-/// value and known facts, and why the node is ill-typed, if it is.
-pub fn node_data<'d>(
-    node: &Mx,
-    d: &dyn Fn(&Id) -> &'d Data,
-    table: &Table,
-) -> (Data, Option<String>) {
-    let shape = node_shape(node, &|i| d(i).shape, table);
-    let err = ill_typed(node, &|i| d(i).shape);
-    let konst = fold(node, &|i| d(i).konst.clone(), shape);
+/// The facts an operator guarantees of its result from its arguments' facts
+/// (softmax > 0, a product of invertible matrices is invertible, …).
+fn operator_facts<'d>(node: &Mx, d: &dyn Fn(&Id) -> &'d Data, table: &Table) -> Facts {
     let f = |i: &Id| d(i).facts;
     let mut facts = Facts::default();
     match node {
@@ -341,6 +334,21 @@ pub fn node_data<'d>(
         }
         _ => {}
     }
+    facts
+}
+
+/// The analysis data of a node from its children's data: shape, constant
+/// value and known facts, and why the node is ill-typed, if it is.
+pub fn node_data<'d>(
+    node: &Mx,
+    d: &dyn Fn(&Id) -> &'d Data,
+    table: &Table,
+) -> (Data, Option<String>) {
+    let shape = node_shape(node, &|i| d(i).shape, table);
+    let err = ill_typed(node, &|i| d(i).shape);
+    let konst = fold(node, &|i| d(i).konst.clone(), shape);
+    let f = |i: &Id| d(i).facts;
+    let mut facts = operator_facts(node, d, table);
     if let Some(c) = &konst {
         facts.positive |= c.is_positive();
         facts.nonzero |= !c.is_zero();

@@ -1,6 +1,9 @@
 //! Simplification and proof by equality saturation (egg): lecture-form
-//! results for derived gradients, and `prove_equal` for claims. Every run is
+//! terms for derived gradients, and `prove_equal` for claims. Every run is
 //! bounded (nodes, iterations, time); running out is reported, never guessed.
+//! Results are data (terms, rule names, [`Fact`]s); render writes them.
+//! The language is `lang.rs`, a new rule is one line of `rules.rs`, the
+//! cost of a lecture form is `extract.rs`.
 
 pub mod extract;
 pub mod lang;
@@ -39,14 +42,23 @@ pub struct Simplified {
     pub budget_hit: bool,
 }
 
+/// A side condition a proof relied on: the conditional rule and the term
+/// the condition is about (None when the rule names none, or the proof was
+/// too large to read terms off). `render::facts` writes it as text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fact {
+    pub rule: String,
+    pub term: Option<ir::Expr>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ProofOutcome {
     /// `explanation`: egg's explanation as readable lines (rule names), `rules`: the rule names
-    /// used, `facts`: side-condition facts relied on.
+    /// used, `facts`: side-condition facts relied on (each once).
     Proved {
         explanation: Vec<String>,
         rules: Vec<String>,
-        facts: Vec<String>,
+        facts: Vec<Fact>,
     },
     Unknown {
         reason: String,
@@ -85,7 +97,7 @@ fn prepare(
         e.walk(&mut |n| match &n.op {
             Op::Let(l) => out.push((Named::Let(*l), n.clone())),
             Op::SeqAt(s) if unfold_seqs => {
-                if let Some(t) = crate::derive::const_int(prog, &n.args[0]) {
+                if let Some(t) = crate::ir::unroll::const_int(prog, &n.args[0]) {
                     out.push((Named::Seq(*s, t), n.clone()));
                 }
             }
@@ -112,12 +124,12 @@ fn prepare(
                         continue;
                     };
                     if unfold_seqs {
-                        crate::derive::expand_concrete(prog, &b).unwrap_or(b)
+                        crate::ir::unroll::expand_concrete(prog, &b).unwrap_or(b)
                     } else {
                         b
                     }
                 }
-                Named::Seq(s, t) => match crate::derive::seq_definition(prog, s, t) {
+                Named::Seq(s, t) => match crate::ir::unroll::seq_definition(prog, s, t) {
                     Ok(Some(b)) => match eliminate_derivatives(prog, &b) {
                         Ok(b) => b,
                         Err(_) => continue,
@@ -215,8 +227,8 @@ pub fn simplify_named(
 /// Largest pair of terms (in e-nodes) whose proof is explained step by step.
 const MAX_FLAT_EXPLANATION: usize = 400;
 
-/// A flat term as the user would write it.
-fn term_text(prog: &Program, table: &lang::Table, t: &FlatTerm<lang::Mx>) -> String {
+/// A flat term as an IR expression.
+fn term_expr(table: &lang::Table, t: &FlatTerm<lang::Mx>) -> ir::Expr {
     fn add(t: &FlatTerm<lang::Mx>, rec: &mut RecExpr<lang::Mx>) -> Id {
         let ids: Vec<Id> = t.children.iter().map(|c| add(c, rec)).collect();
         let mut k = 0;
@@ -228,8 +240,13 @@ fn term_text(prog: &Program, table: &lang::Table, t: &FlatTerm<lang::Mx>) -> Str
     }
     let mut rec = RecExpr::default();
     add(t, &mut rec);
-    let e = lang::to_ir(table, &rec, crate::span::Span::new(0, 0));
-    crate::render::expr::Printer::new(prog, crate::render::expr::Style::Text).print(&e)
+    lang::to_ir(table, &rec, crate::span::Span::new(0, 0))
+}
+
+fn add_fact(facts: &mut Vec<Fact>, f: Fact) {
+    if !facts.contains(&f) {
+        facts.push(f);
+    }
 }
 
 /// The rules (and facts, without their terms) of a tree explanation, each
@@ -238,7 +255,7 @@ fn tree_rules(
     trees: &[std::rc::Rc<egg::TreeTerm<lang::Mx>>],
     seen: &mut HashSet<*const egg::TreeTerm<lang::Mx>>,
     rules: &mut BTreeSet<String>,
-    facts: &mut BTreeSet<String>,
+    facts: &mut Vec<Fact>,
 ) {
     for t in trees {
         if !seen.insert(std::rc::Rc::as_ptr(t)) {
@@ -246,8 +263,14 @@ fn tree_rules(
         }
         for r in [t.forward_rule, t.backward_rule].into_iter().flatten() {
             let r = r.to_string();
-            if let Some(f) = rules::fact_text(&r, &|_: &[usize]| None) {
-                facts.insert(f);
+            if rules::fact_subject(&r).is_some() {
+                add_fact(
+                    facts,
+                    Fact {
+                        rule: r.clone(),
+                        term: None,
+                    },
+                );
             }
             rules.insert(r);
         }
@@ -263,27 +286,34 @@ fn collect_rules(
     prev: &FlatTerm<lang::Mx>,
     cur: &FlatTerm<lang::Mx>,
     rules: &mut BTreeSet<String>,
-    facts: &mut BTreeSet<String>,
-    show: &dyn Fn(&FlatTerm<lang::Mx>) -> String,
+    facts: &mut Vec<Fact>,
+    table: &lang::Table,
 ) {
     for (r, matched) in [(cur.forward_rule, prev), (cur.backward_rule, cur)] {
         let Some(r) = r else { continue };
         let r = r.to_string();
-        let arg = |path: &[usize]| {
-            let mut t = matched;
-            for &i in path {
-                t = t.children.get(i)?;
-            }
-            Some(show(t))
-        };
-        if let Some(f) = rules::fact_text(&r, &arg) {
-            facts.insert(f);
+        if let Some(path) = rules::fact_subject(&r) {
+            let at = |path: &[usize]| {
+                let mut t = matched;
+                for &i in path {
+                    t = t.children.get(i)?;
+                }
+                Some(term_expr(table, t))
+            };
+            let term = path.and_then(at);
+            add_fact(
+                facts,
+                Fact {
+                    rule: r.clone(),
+                    term,
+                },
+            );
         }
         rules.insert(r);
     }
     if prev.children.len() == cur.children.len() {
         for (p, c) in prev.children.iter().zip(&cur.children) {
-            collect_rules(p, c, rules, facts, show);
+            collect_rules(p, c, rules, facts, table);
         }
     }
 }
@@ -307,8 +337,8 @@ pub fn prove_equal(prog: &Program, a: &ir::Expr, b: &ir::Expr, budget: &Budget) 
         ));
     }
     // Proofs see through concrete sums, products and sequence elements.
-    let a2 = crate::derive::expand_concrete(prog, &a2).unwrap_or(a2);
-    let b2 = crate::derive::expand_concrete(prog, &b2).unwrap_or(b2);
+    let a2 = crate::ir::unroll::expand_concrete(prog, &a2).unwrap_or(a2);
+    let b2 = crate::ir::unroll::expand_concrete(prog, &b2).unwrap_or(b2);
     let p = prepare(prog, &[&a2, &b2], 64, &[], true);
     let (g, ids, roots) = load(p, true);
     let (ia, ib) = (ids[0], ids[1]);
@@ -340,13 +370,13 @@ pub fn prove_equal(prog: &Program, a: &ir::Expr, b: &ir::Expr, budget: &Budget) 
     }
     let mut ex = r.explain_equivalence(&roots[0], &roots[1]);
     let mut rules = BTreeSet::new();
-    let mut facts = BTreeSet::new();
+    let mut facts = Vec::new();
     let size = roots[0].as_ref().len() + roots[1].as_ref().len();
     let explanation = if size <= MAX_FLAT_EXPLANATION {
-        let show = |t: &FlatTerm<lang::Mx>| term_text(prog, &r.egraph.analysis.table, t);
+        let table = &r.egraph.analysis.table;
         let flat = ex.make_flat_explanation().clone();
         for w in flat.windows(2) {
-            collect_rules(&w[0], &w[1], &mut rules, &mut facts, &show);
+            collect_rules(&w[0], &w[1], &mut rules, &mut facts, table);
         }
         ex.get_flat_strings()
     } else {
@@ -362,7 +392,7 @@ pub fn prove_equal(prog: &Program, a: &ir::Expr, b: &ir::Expr, budget: &Budget) 
     ProofOutcome::Proved {
         explanation,
         rules: rules.into_iter().collect(),
-        facts: facts.into_iter().collect(),
+        facts,
     }
 }
 

@@ -61,30 +61,42 @@ fn columns(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst
     move |g, _, s| data(g, s, a).shape.is_column() && data(g, s, a).shape == data(g, s, b).shape
 }
 
-/// The fact a conditional rule relied on, for `ProofOutcome::Proved::facts`;
-/// `arg(i)` prints the i-th argument of the term the rule matched.
-/// `arg(path)` prints the subterm of the matched term at `path` (child
-/// indices, outermost first).
-pub fn fact_text(rule: &str, arg: &dyn Fn(&[usize]) -> Option<String>) -> Option<String> {
-    let a = |p: &[usize]| arg(p).unwrap_or_else(|| "?".into());
+/// Where the term a conditional rule's fact is about sits in the term the
+/// rule matched: None for a rule without a fact, `Some(None)` for a fact
+/// about no particular term.
+pub fn fact_subject(rule: &str) -> Option<Option<&'static [usize]>> {
     Some(match rule {
-        "sum-one" => format!("sum({}) = 1 (onehot, simplex or softmax)", a(&[0])),
-        "had-onehot-self" => format!("{} is onehot ⇒ y ∘ y = y", a(&[0])),
-        "had-cancel" => format!(
-            "{} ≠ 0 (positive: softmax, exp, sigmoid or a positive attribute)",
-            a(&[0])
-        ),
-        "haddiv-cancel" | "div-cancel-mul" => format!("{} ≠ 0", a(&[1])),
-        "div-cancel" => format!("{} ≠ 0", a(&[0])),
-        "haddiv-self" | "div-self" => format!("{} ≠ 0", a(&[0])),
+        "sum-one" | "had-onehot-self" | "had-cancel" | "div-cancel" | "haddiv-self"
+        | "div-self" | "mul-inv-self" => Some(&[0]),
+        "haddiv-cancel" | "div-cancel-mul" | "inv-mul-self" => Some(&[1]),
+        // the rule matched exp(log(r)): the fact is about r
+        "inv-inv" | "exp-log" => Some(&[0, 0]),
+        "tr-symmetric" | "relu-indicator" => None,
+        _ => return None,
+    })
+}
+
+/// The fact a conditional rule relied on, for `ProofOutcome::Proved::facts`,
+/// with `term` (its subject as printed, `?` when unknown) filled in; None
+/// for a rule without side condition.
+pub fn fact_text(rule: &str, term: Option<&str>) -> Option<String> {
+    let a = term.unwrap_or("?");
+    Some(match rule {
+        "sum-one" => format!("sum({a}) = 1 (onehot, simplex or softmax)"),
+        "had-onehot-self" => format!("{a} is onehot ⇒ y ∘ y = y"),
+        "had-cancel" => {
+            format!("{a} ≠ 0 (positive: softmax, exp, sigmoid or a positive attribute)")
+        }
+        "haddiv-cancel" | "div-cancel-mul" | "div-cancel" | "haddiv-self" | "div-self" => {
+            format!("{a} ≠ 0")
+        }
         "tr-symmetric" => {
             "a symmetric matrix (symmetric/spd attribute or diag) equals its transpose".into()
         }
-        "inv-mul-self" => format!("{} invertible ⇒ A⁻¹ A = I", a(&[1])),
-        "mul-inv-self" => format!("{} invertible ⇒ A A⁻¹ = I", a(&[0])),
-        "inv-inv" => format!("{} invertible ⇒ (A⁻¹)⁻¹ = A", a(&[0, 0])),
-        // the rule matched exp(log(r)): the fact is about r
-        "exp-log" => format!("{} > 0", a(&[0, 0])),
+        "inv-mul-self" => format!("{a} invertible ⇒ A⁻¹ A = I"),
+        "mul-inv-self" => format!("{a} invertible ⇒ A A⁻¹ = I"),
+        "inv-inv" => format!("{a} invertible ⇒ (A⁻¹)⁻¹ = A"),
+        "exp-log" => format!("{a} > 0"),
         "relu-indicator" => "relu(z) > 0 ⇔ z > 0".into(),
         _ => return None,
     })
@@ -185,10 +197,10 @@ fn shape_ir(s: Shape) -> Shape {
     s
 }
 
+/// Rules on sums and negation (all same-shape, entrywise: commutative).
 #[rustfmt::skip]
-fn build() -> Vec<Rw> {
-    let mut r: Vec<Rw> = vec![
-        // ---- sums and negation (all same-shape, entrywise: commutative)
+fn sums() -> Vec<Rw> {
+    vec![
         rw!("add-comm"; "(+ ?a ?b)" => "(+ ?b ?a)"),
         rw!("add-assoc"; "(+ (+ ?a ?b) ?c)" => "(+ ?a (+ ?b ?c))"),
         rw!("add-assoc-rev"; "(+ ?a (+ ?b ?c))" => "(+ (+ ?a ?b) ?c)"),
@@ -202,7 +214,13 @@ fn build() -> Vec<Rw> {
         rw!("add-self"; "(+ ?a ?a)" => "(scale 2 ?a)"),
         rw!("sub-factor-right"; "(- ?a (* ?a ?b))" => "(* ?a (- 1 ?b))" if both_scalar("?a", "?b")),
         rw!("sub-factor-left"; "(- ?a (* ?b ?a))" => "(* (- 1 ?b) ?a)" if both_scalar("?a", "?b")),
-        // ---- matrix products: associative, distributive, NOT commutative
+    ]
+}
+
+/// Rules on matrix products: associative, distributive, NOT commutative.
+#[rustfmt::skip]
+fn products() -> Vec<Rw> {
+    vec![
         rw!("mul-assoc"; "(* (* ?a ?b) ?c)" => "(* ?a (* ?b ?c))"),
         rw!("mul-assoc-rev"; "(* ?a (* ?b ?c))" => "(* (* ?a ?b) ?c)"),
         rw!("mul-distrib-left"; "(* ?a (+ ?b ?c))" => "(+ (* ?a ?b) (* ?a ?c))"),
@@ -218,7 +236,13 @@ fn build() -> Vec<Rw> {
         rw!("mul-scalar-left"; "(* ?s ?a)" => "(scale ?s ?a)" if scalar_and_not("?s", "?a")),
         rw!("mul-scalar-right"; "(* ?a ?s)" => "(scale ?s ?a)" if scalar_and_not("?s", "?a")),
         rw!("mul-one"; "(* 1 ?a)" => "?a"),
-        // ---- scalar multiples
+    ]
+}
+
+/// Rules on scalar multiples.
+#[rustfmt::skip]
+fn scalar_multiples() -> Vec<Rw> {
+    vec![
         rw!("scale-one"; "(scale 1 ?a)" => "?a"),
         rw!("scale-minus-one"; "(scale -1 ?a)" => "(neg ?a)"),
         rw!("scale-zero"; "(scale 0 ?a)" => { MakeConst(Const::Zeros) } if total("?a")),
@@ -232,7 +256,13 @@ fn build() -> Vec<Rw> {
         rw!("scale-out-left"; "(scale ?s (* ?a ?b))" => "(* (scale ?s ?a) ?b)"),
         rw!("scale-had"; "(.* (scale ?s ?a) ?b)" => "(scale ?s (.* ?a ?b))"),
         rw!("scale-scalar"; "(scale ?s ?a)" => "(* ?s ?a)" if scalar("?a")),
-        // ---- transpose
+    ]
+}
+
+/// Rules on transpose.
+#[rustfmt::skip]
+fn transposes() -> Vec<Rw> {
+    vec![
         rw!("tr-tr"; "(T (T ?a))" => "?a"),
         rw!("tr-mul"; "(T (* ?a ?b))" => "(* (T ?b) (T ?a))"),
         rw!("tr-mul-rev"; "(* (T ?b) (T ?a))" => "(T (* ?a ?b))"),
@@ -245,11 +275,23 @@ fn build() -> Vec<Rw> {
         rw!("tr-symmetric"; "(T ?a)" => "?a" if cond("?a", |d| d.facts.symmetric)),
         rw!("tr-inv"; "(T (inv ?a))" => "(inv (T ?a))"),
         rw!("inv-tr"; "(inv (T ?a))" => "(T (inv ?a))"),
-        // ---- inverses
+    ]
+}
+
+/// Rules on inverses.
+#[rustfmt::skip]
+fn inverses() -> Vec<Rw> {
+    vec![
         rw!("inv-inv"; "(inv (inv ?a))" => "?a" if cond("?a", |d| d.facts.invertible)),
         rw!("inv-mul-self"; "(* (inv ?a) ?a)" => { MakeConst(Const::Eye) } if cond("?a", |d| d.facts.invertible && d.facts.total)),
         rw!("mul-inv-self"; "(* ?a (inv ?a))" => { MakeConst(Const::Eye) } if cond("?a", |d| d.facts.invertible && d.facts.total)),
-        // ---- elementwise products (commutative, entrywise)
+    ]
+}
+
+/// Rules on elementwise products (commutative, entrywise).
+#[rustfmt::skip]
+fn elementwise() -> Vec<Rw> {
+    vec![
         rw!("had-comm"; "(.* ?a ?b)" => "(.* ?b ?a)"),
         rw!("had-assoc"; "(.* (.* ?a ?b) ?c)" => "(.* ?a (.* ?b ?c))"),
         rw!("had-assoc-rev"; "(.* ?a (.* ?b ?c))" => "(.* (.* ?a ?b) ?c)"),
@@ -270,7 +312,13 @@ fn build() -> Vec<Rw> {
         rw!("div-cancel"; "(* ?b (/ ?a ?b))" => "?a" if total_scalar_nonzero("?a", "?b")),
         rw!("div-cancel-mul"; "(/ (* ?a ?b) ?b)" => "?a" if total_scalar_nonzero("?a", "?b")),
         rw!("div-neg"; "(/ (neg ?a) ?s)" => "(neg (/ ?a ?s))"),
-        // ---- sums of entries
+    ]
+}
+
+/// Rules on sums of entries.
+#[rustfmt::skip]
+fn entry_sums() -> Vec<Rw> {
+    vec![
         rw!("sum-add"; "(sum (+ ?a ?b))" => "(+ (sum ?a) (sum ?b))"),
         rw!("sum-add-rev"; "(+ (sum ?a) (sum ?b))" => "(sum (+ ?a ?b))" if same_shape("?a", "?b")),
         rw!("sum-neg"; "(sum (neg ?a))" => "(neg (sum ?a))"),
@@ -280,12 +328,24 @@ fn build() -> Vec<Rw> {
         rw!("sum-one"; "(sum ?y)" => "1" if cond("?y", |d| d.facts.sum_one && d.facts.total)),
         rw!("inner-as-sum"; "(* (T ?a) ?b)" => "(sum (.* ?a ?b))" if columns("?a", "?b")),
         rw!("sum-as-inner"; "(sum (.* ?a ?b))" => "(* (T ?a) ?b)" if columns("?a", "?b")),
-        // ---- structure
+    ]
+}
+
+/// Rules on structure.
+#[rustfmt::skip]
+fn structure() -> Vec<Rw> {
+    vec![
         rw!("diag-mul-vec"; "(* (diag ?a) ?b)" => "(.* ?a ?b)" if cond("?b", |d| d.shape.is_column())),
         rw!("relu-indicator"; "(ind> (relu ?x) ?zr)" => "(ind> ?x ?zr)" if cond("?zr", |d| d.facts.zeros)),
         rw!("log-exp"; "(log (exp ?a))" => "?a"),
         rw!("exp-log"; "(exp (log ?a))" => "?a" if cond("?a", |d| d.facts.positive)),
-        // ---- components (1-based): entries of structured matrices
+    ]
+}
+
+/// Rules on components (1-based): entries of structured matrices.
+#[rustfmt::skip]
+fn components() -> Vec<Rw> {
+    vec![
         rw!("at-add"; "(at (+ ?a ?b) ?i)" => "(+ (at ?a ?i) (at ?b ?i))"),
         rw!("at-sub"; "(at (- ?a ?b) ?i)" => "(- (at ?a ?i) (at ?b ?i))"),
         rw!("at-neg"; "(at (neg ?a) ?i)" => "(neg (at ?a ?i))"),
@@ -305,7 +365,23 @@ fn build() -> Vec<Rw> {
         rw!("delta-self"; "(delta ?i ?i)" => "1"),
         rw!("delta-comm"; "(delta ?i ?j)" => "(delta ?j ?i)"),
         rw!("mul-one-right"; "(* ?a 1)" => "?a"),
-    ];
+    ]
+}
+
+/// Every rule, group by group, in the order egg applies them.
+fn build() -> Vec<Rw> {
+    let mut r: Vec<Rw> = [
+        sums(),
+        products(),
+        scalar_multiples(),
+        transposes(),
+        inverses(),
+        elementwise(),
+        entry_sums(),
+        structure(),
+        components(),
+    ]
+    .concat();
     r.extend(rw!("mul-neg-factor"; "(neg (* ?a ?b))" <=> "(* ?a (neg ?b))"));
     r
 }

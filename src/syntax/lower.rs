@@ -6,9 +6,9 @@
 //! to build one deeper than [`MAX_EXPR_DEPTH`], so later recursive passes
 //! (and even `Drop`) stay within the stack.
 
-use super::SyntaxError;
 use super::ast::*;
 use super::grammar::Rule;
+use super::{RESERVED_WORDS, SyntaxError};
 use crate::span::{Span, Spanned};
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -253,13 +253,7 @@ fn num(n: i64) -> ExprKind {
 fn build(kind: ExprKind, span: Span, child_depth: u32) -> Res<Deep> {
     let depth = child_depth + 1;
     if depth > MAX_EXPR_DEPTH {
-        return Err(SyntaxError::new(
-            span,
-            format!(
-                "expression nested more than {MAX_EXPR_DEPTH} levels deep; name inner parts with `let`"
-            ),
-            "too deeply nested",
-        ));
+        return Err(SyntaxError::ExprTooDeep { at: span });
     }
     Ok((Spanned::new(kind, span), depth))
 }
@@ -523,20 +517,14 @@ impl Lower<'_> {
         let first = first.expect("the grammar requires an expression");
         if steps.is_empty() {
             let at = Span::new(stmt.end, stmt.end);
-            return Err(SyntaxError::new(
-                first.span.join(at),
-                "a claim needs a right side: `claim EXPR = EXPR`, a chain of `= EXPR` lines, or one inequality such as `claim EXPR <= EXPR`",
-                "nothing to compare this with",
-            ));
+            return Err(SyntaxError::ClaimWithoutRightSide {
+                at: first.span.join(at),
+            });
         }
         if steps.len() > 1
             && let Some(s) = steps.iter().find(|s| s.rel.node != Rel::Eq)
         {
-            return Err(SyntaxError::new(
-                s.rel.span,
-                "an inequality claim compares exactly two expressions; chains use `=` only",
-                "inequality inside a chain",
-            ));
+            return Err(SyntaxError::InequalityInChain { at: s.rel.span });
         }
         Ok(StmtKind::Claim(Claim {
             name,
@@ -640,13 +628,7 @@ impl Lower<'_> {
                 if !matches!(item, Item::Operand(_)) {
                     operators += 1;
                     if operators > MAX_OPERATORS {
-                        return Err(SyntaxError::new(
-                            whole,
-                            format!(
-                                "expression has more than {MAX_OPERATORS} operators; split it into named parts with `let`"
-                            ),
-                            "too many operators",
-                        ));
+                        return Err(SyntaxError::TooManyOperators { at: whole });
                     }
                 }
                 items.push(item);
@@ -667,7 +649,7 @@ impl Lower<'_> {
 
     /// Whether `name(` is a call: built-in, `let` function or `fun`.
     fn is_function(&self, name: &str) -> bool {
-        crate::resolve::is_builtin(name)
+        crate::builtins::is_builtin(name)
             || LANGUAGE_FUNCTIONS.contains(&name)
             || self.functions.contains(name)
     }
@@ -799,17 +781,11 @@ impl Lower<'_> {
                     unreachable!("checked above")
                 };
                 if entries.len() != width {
-                    return Err(SyntaxError::new(
-                        row_span,
-                        format!(
-                            "every row of a matrix literal needs the same length: the first row has {width} entries, this one {}",
-                            entries.len()
-                        ),
-                        match entries.len() {
-                            1 => "1 entry".to_string(),
-                            n => format!("{n} entries"),
-                        },
-                    ));
+                    return Err(SyntaxError::RaggedRows {
+                        at: row_span,
+                        width,
+                        len: entries.len(),
+                    });
                 }
                 rows.push(entries);
             }
@@ -831,11 +807,7 @@ impl Lower<'_> {
             }
         }
         match cmps.len() {
-            0 => Err(SyntaxError::new(
-                span,
-                "`1{…}` needs a comparison such as `1{h > 0}`",
-                "no comparison inside",
-            )),
+            0 => Err(SyntaxError::IndicatorWithoutComparison { at: span }),
             1 => {
                 let op = cmp_op(cmps[0].as_str());
                 let mut it = exprs.into_iter();
@@ -851,11 +823,9 @@ impl Lower<'_> {
                     dl.max(dr),
                 )
             }
-            _ => Err(SyntaxError::new(
-                self.span(&cmps[1]),
-                "`1{…}` holds one comparison; write a range as a product such as `1{a <= x} 1{x < b}`",
-                "second comparison",
-            )),
+            _ => Err(SyntaxError::IndicatorTwoComparisons {
+                at: self.span(&cmps[1]),
+            }),
         }
     }
 
@@ -894,24 +864,17 @@ impl Lower<'_> {
         };
         if let Some(b) = binder {
             let Some(kind) = kind else {
-                return Err(SyntaxError::new(
-                    self.span(&b),
-                    format!(
-                        "only `sum` and `prod` bind a variable with `in`, not `{}`",
-                        clip(&func.node)
-                    ),
-                    "binder in an ordinary call",
-                ));
+                return Err(SyntaxError::BinderInCall {
+                    at: self.span(&b),
+                    func: func.node,
+                });
             };
             if args.len() != 1 {
-                return Err(SyntaxError::new(
-                    span,
-                    format!(
-                        "`{}(t in a..b, e)` takes exactly one expression after the range",
-                        func.node
-                    ),
-                    format!("{} expressions after the range", args.len()),
-                ));
+                return Err(SyntaxError::BinderBodies {
+                    at: span,
+                    func: func.node,
+                    count: args.len(),
+                });
             }
             let mut bi = b.into_inner();
             let var = self.ident(&bi.next().expect("bound variable"));
@@ -1099,7 +1062,7 @@ pub(super) fn pest_error(e: &pest::error::Error<Rule>, text: &str, off: usize) -
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let mut wanted: Vec<&str> = Vec::new();
+    let mut wanted: Vec<&'static str> = Vec::new();
     if let ErrorVariant::ParsingError { positives, .. } = &e.variant {
         for r in positives {
             if let Some(w) = describe(*r)
@@ -1124,11 +1087,6 @@ pub(super) fn pest_error(e: &pest::error::Error<Rule>, text: &str, off: usize) -
         let end = wanted.remove(i);
         wanted.push(end);
     }
-    let what = match wanted.as_slice() {
-        [] => "something else".to_string(),
-        [one] => one.to_string(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
-    };
     let rest = &text[pos..];
     let token = token_at(rest);
     let span_len = token.len();
@@ -1141,45 +1099,31 @@ pub(super) fn pest_error(e: &pest::error::Error<Rule>, text: &str, off: usize) -
         Span::new(off + pos, off + pos + span_len)
     };
     if wanted == ["`refuted`"] {
-        return SyntaxError::new(
-            span,
-            "`expect` must be followed by `refuted` (`… expect refuted`)",
-            "expected `refuted`",
-        );
+        return SyntaxError::ExpectWithoutRefuted { at: span };
     }
     if found == "{" {
-        return SyntaxError::new(
-            span,
-            "`{` only opens an indicator such as `1{h > 0}`",
-            "unexpected `{`",
-        );
+        return SyntaxError::StrayBrace { at: span };
     }
+    let expected = wanted;
     if at_end {
-        let prev = token_before(text, pos);
-        SyntaxError::new(
-            span,
-            format!("expected {what} after `{prev}`"),
-            format!("expected {what}"),
-        )
+        SyntaxError::UnexpectedEnd {
+            at: span,
+            after: token_before(text, pos),
+            expected,
+        }
     } else if found == "expect" {
-        SyntaxError::new(
-            span,
-            format!(
-                "unexpected `expect`: expected {what} (`expect refuted` can only end a `claim`)"
-            ),
-            format!("expected {what}"),
-        )
-    } else if ["wrt", "with", "refuted", "for", "in", "downto", "over"].contains(&found.as_str()) {
-        SyntaxError::new(
-            span,
-            format!("unexpected keyword `{found}`: expected {what} (keywords cannot be names)"),
-            format!("expected {what}"),
-        )
+        SyntaxError::UnexpectedExpect { at: span, expected }
+    } else if RESERVED_WORDS.contains(&found.as_str()) {
+        SyntaxError::UnexpectedKeyword {
+            at: span,
+            keyword: found,
+            expected,
+        }
     } else {
-        SyntaxError::new(
-            span,
-            format!("unexpected `{found}`: expected {what}"),
-            format!("expected {what}"),
-        )
+        SyntaxError::Unexpected {
+            at: span,
+            found,
+            expected,
+        }
     }
 }

@@ -5,7 +5,11 @@
 //! stack here or in later passes.
 
 pub mod ast;
+mod error;
 mod lower;
+
+pub use error::SyntaxError;
+pub(crate) use lower::{MAX_EXPR_DEPTH, MAX_OPERATORS, clip};
 
 use crate::span::{LineIndex, Span};
 use pest::Parser as _;
@@ -28,25 +32,6 @@ pub(crate) const MAX_NESTING: usize = 64;
 /// two; the cap keeps parse time on hostile input (a megabyte-long line, a
 /// sum of 10^5 terms) in milliseconds.
 pub(crate) const MAX_STATEMENT_BYTES: usize = 16 * 1024;
-
-/// A syntax error: what went wrong and where. `message` says what to do, e.g.
-/// "expected an expression after `=`", "unclosed `(`", "`1{…}` needs a comparison such as `1{h > 0}`".
-#[derive(Debug, Clone, PartialEq)]
-pub struct SyntaxError {
-    pub span: Span,
-    pub message: String,
-    pub label: String,
-}
-
-impl SyntaxError {
-    pub(crate) fn new(span: Span, message: impl Into<String>, label: impl Into<String>) -> Self {
-        SyntaxError {
-            span,
-            message: message.into(),
-            label: label.into(),
-        }
-    }
-}
 
 /// Parses a whole file (already valid UTF-8). Returns all statements or the errors found
 /// (report every statement that fails, not only the first: statements are independent).
@@ -79,13 +64,15 @@ pub fn parse(src: &str) -> Result<ast::File, Vec<SyntaxError>> {
     if errors.is_empty() {
         Ok(ast::File { stmts })
     } else {
-        errors.sort_by_key(|e| (e.span.start, e.span.end));
+        errors.sort_by_key(|e| (e.span().start, e.span().end));
         Err(errors)
     }
 }
 
-/// The words that start a statement, in the order the docs list them.
-const STATEMENT_KEYWORDS: [&str; 11] = [
+/// The words that start a statement, in the order the docs list them:
+/// the one list the parser, the reports and the grammar test use (the pest
+/// grammar spells each as a `kw_*` rule that starts its `*_stmt` rule).
+pub const STATEMENT_KEYWORDS: [&str; 11] = [
     "dim",
     "var",
     "assume",
@@ -97,6 +84,28 @@ const STATEMENT_KEYWORDS: [&str; 11] = [
     "claim",
     "represent",
     "plot",
+];
+
+/// The grammar rule of each statement keyword, in the order of
+/// [`STATEMENT_KEYWORDS`].
+const STATEMENT_RULES: [Rule; 11] = [
+    Rule::dim_stmt,
+    Rule::var_stmt,
+    Rule::assume_stmt,
+    Rule::let_stmt,
+    Rule::fun_stmt,
+    Rule::idx_stmt,
+    Rule::derive_stmt,
+    Rule::show_stmt,
+    Rule::claim_stmt,
+    Rule::represent_stmt,
+    Rule::plot_stmt,
+];
+
+/// The words that can never be names (the grammar's `keyword` rule): they
+/// separate the parts of a statement.
+pub const RESERVED_WORDS: [&str; 8] = [
+    "wrt", "with", "expect", "refuted", "for", "in", "downto", "over",
 ];
 
 /// One logical statement: a byte range of the file, continuation lines and
@@ -178,13 +187,10 @@ fn split(src: &str) -> (Vec<Chunk>, Vec<SyntaxError>) {
                 .last()
                 .is_some_and(|c| first_word(&src[c.start..c.end]) == "claim");
             if continues_chain && !prev_is_claim {
-                let span = Span::new(begin, begin + 1);
-                let message = if chunks.is_empty() {
-                    "a line starting with `=` continues a claim chain, but there is no `claim` before it"
-                } else {
-                    "a line starting with `=` continues a claim chain, but the statement before it is not a `claim`"
-                };
-                errors.push(SyntaxError::new(span, message, "no `claim` to continue"));
+                errors.push(SyntaxError::ChainWithoutClaim {
+                    at: Span::new(begin, begin + 1),
+                    first: chunks.is_empty(),
+                });
                 // Keep it as its own (failed) chunk so its brackets are still tracked.
                 chunks.push(Chunk {
                     start: begin,
@@ -209,24 +215,19 @@ fn split(src: &str) -> (Vec<Chunk>, Vec<SyntaxError>) {
                     stack.push((c, at));
                     if stack.len() > MAX_NESTING && !chunk.failed {
                         chunk.failed = true;
-                        errors.push(SyntaxError::new(
-                            Span::new(at, at + 1),
-                            format!(
-                                "brackets nest deeper than {MAX_NESTING} levels; name inner parts with `let`"
-                            ),
-                            format!("nesting deeper than {MAX_NESTING} levels"),
-                        ));
+                        errors.push(SyntaxError::NestingTooDeep {
+                            at: Span::new(at, at + 1),
+                        });
                     }
                 }
                 ')' | ']' | '}' => match stack.pop() {
                     None => {
                         if !chunk.failed {
                             chunk.failed = true;
-                            errors.push(SyntaxError::new(
-                                Span::new(at, at + 1),
-                                format!("unmatched `{c}`: there is no opening bracket before it"),
-                                "unmatched",
-                            ));
+                            errors.push(SyntaxError::UnmatchedCloser {
+                                at: Span::new(at, at + 1),
+                                closer: c,
+                            });
                         }
                     }
                     Some((open, open_at)) if closer_of(open) != c => {
@@ -234,14 +235,13 @@ fn split(src: &str) -> (Vec<Chunk>, Vec<SyntaxError>) {
                             chunk.failed = true;
                             let lines = lines.get_or_insert_with(|| LineIndex::new(src));
                             let (line, col) = lines.line_col(src, open_at);
-                            errors.push(SyntaxError::new(
-                                Span::new(at, at + 1),
-                                format!(
-                                    "`{c}` does not match the `{open}` opened at line {line}, column {col}; expected `{}`",
-                                    closer_of(open)
-                                ),
-                                format!("expected `{}`", closer_of(open)),
-                            ));
+                            errors.push(SyntaxError::MismatchedCloser {
+                                at: Span::new(at, at + 1),
+                                closer: c,
+                                opener: open,
+                                line,
+                                col,
+                            });
                         }
                     }
                     Some(_) => {}
@@ -266,11 +266,10 @@ fn split(src: &str) -> (Vec<Chunk>, Vec<SyntaxError>) {
 }
 
 fn unclosed(open: char, at: usize) -> SyntaxError {
-    SyntaxError::new(
-        Span::new(at, at + open.len_utf8()),
-        format!("unclosed `{open}`: add `{}` to close it", closer_of(open)),
-        "opened here and never closed",
-    )
+    SyntaxError::Unclosed {
+        at: Span::new(at, at + open.len_utf8()),
+        opener: open,
+    }
 }
 
 /// Parses one statement with the rule its first word selects; returns the
@@ -284,29 +283,15 @@ fn parse_chunk<'s>(
     if text.len() > MAX_STATEMENT_BYTES {
         let first = text.chars().next().map_or(0, char::len_utf8);
         let at = chunk.start + word.len().max(first);
-        return Err(SyntaxError::new(
-            Span::new(chunk.start, at),
-            format!(
-                "this statement is {} bytes long, more than the {MAX_STATEMENT_BYTES} allowed; split it into named parts with `let`",
-                text.len()
-            ),
-            "statement too long",
-        ));
+        return Err(SyntaxError::StatementTooLong {
+            at: Span::new(chunk.start, at),
+            bytes: text.len(),
+        });
     }
-    let rule = match word {
-        "dim" => Rule::dim_stmt,
-        "var" => Rule::var_stmt,
-        "assume" => Rule::assume_stmt,
-        "let" => Rule::let_stmt,
-        "fun" => Rule::fun_stmt,
-        "idx" => Rule::idx_stmt,
-        "derive" => Rule::derive_stmt,
-        "show" => Rule::show_stmt,
-        "claim" => Rule::claim_stmt,
-        "represent" => Rule::represent_stmt,
-        "plot" => Rule::plot_stmt,
-        _ => return Err(not_a_statement(text, chunk.start)),
+    let Some(k) = STATEMENT_KEYWORDS.iter().position(|k| *k == word) else {
+        return Err(not_a_statement(text, chunk.start));
     };
+    let rule = STATEMENT_RULES[k];
     let span = Span::new(chunk.start, chunk.end);
     match GradParser::parse(rule, text) {
         Ok(mut pairs) => {
@@ -326,20 +311,11 @@ fn not_a_statement(text: &str, offset: usize) -> SyntaxError {
     };
     let span = Span::new(offset, offset + shown.len().max(1));
     let rest = text[word.len()..].trim_start_matches(is_blank);
-    let hint = if !word.is_empty() && rest.starts_with('=') {
-        format!("; to define `{word}` write `let {word} = …`")
-    } else {
-        String::new()
-    };
-    SyntaxError::new(
-        span,
-        format!(
-            "`{}` does not start a statement: a statement begins with {}{hint}",
-            lower::clip(&shown),
-            "dim, var, assume, let, fun, idx, derive, show, claim, represent or plot"
-        ),
-        "expected a statement keyword",
-    )
+    SyntaxError::NotAStatement {
+        at: span,
+        word: shown,
+        assignment: !word.is_empty() && rest.starts_with('='),
+    }
 }
 
 #[cfg(test)]
@@ -357,8 +333,10 @@ mod tests {
         }
     }
 
-    fn errors(src: &str) -> Vec<SyntaxError> {
-        parse(src).expect_err("expected a syntax error")
+    /// The rendered errors (message, label and span) of a file that does not parse.
+    fn errors(src: &str) -> Vec<crate::diagnostics::Diagnostic> {
+        let es = parse(src).expect_err("expected a syntax error");
+        es.into_iter().map(Into::into).collect()
     }
 
     /// The expression of a single `show` statement.
@@ -932,6 +910,84 @@ mod tests {
             "unexpected `expect`: expected an operator or the end of the statement (`expect refuted` can only end a `claim`)"
         );
         assert_eq!(e[0].span, Span::new(9, 15));
+    }
+
+    // ------------------------------------------------------------ keywords
+
+    const GRAMMAR: &str = include_str!("../../grammar/gradproof.pest");
+
+    /// The grammar's statement rules, in grammar order, as (rule, keyword
+    /// rule it starts with), e.g. ("dim_stmt", "kw_dim").
+    fn grammar_statements() -> Vec<(String, String)> {
+        GRAMMAR
+            .lines()
+            .filter_map(|l| {
+                let (rule, body) = l.split_once(" = ")?;
+                let rule = rule.trim();
+                let first = body.strip_prefix("{ SOI ~ ")?.split(' ').next()?;
+                rule.ends_with("_stmt")
+                    .then(|| (rule.to_string(), first.to_string()))
+            })
+            .collect()
+    }
+
+    /// The word a `kw_*` rule matches (`kw_dim = @{ "dim" ~ !ident_char }`).
+    fn keyword_of(rule: &str) -> String {
+        let line = GRAMMAR
+            .lines()
+            .find(|l| l.starts_with(&format!("{rule} = ")))
+            .unwrap_or_else(|| panic!("no rule {rule}"));
+        line.split('"').nth(1).expect("a quoted word").to_string()
+    }
+
+    #[test]
+    fn statement_keywords_are_the_grammars() {
+        let statements = grammar_statements();
+        let words: Vec<String> = statements.iter().map(|(_, kw)| keyword_of(kw)).collect();
+        assert_eq!(words, STATEMENT_KEYWORDS);
+        for ((rule, kw), word) in statements.iter().zip(&words) {
+            assert_eq!(rule, &format!("{word}_stmt"));
+            assert_eq!(kw, &format!("kw_{word}"));
+        }
+        for (word, rule) in STATEMENT_KEYWORDS.iter().zip(STATEMENT_RULES) {
+            assert_eq!(format!("{rule:?}"), format!("{word}_stmt"));
+        }
+    }
+
+    #[test]
+    fn reserved_words_are_the_grammars_keywords() {
+        let line = GRAMMAR
+            .lines()
+            .find(|l| l.starts_with("keyword = "))
+            .expect("a keyword rule");
+        let words: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+        assert_eq!(words, RESERVED_WORDS);
+        // Each is also a rule of its own that the statements use.
+        for w in RESERVED_WORDS {
+            assert_eq!(keyword_of(&format!("kw_{w}")), w);
+        }
+        assert_eq!(
+            errors("show in")[0].message,
+            "unexpected keyword `in`: expected an expression (keywords cannot be names)"
+        );
+    }
+
+    #[test]
+    fn every_statement_keyword_starts_a_statement() {
+        let e = errors("shows x");
+        assert_eq!(
+            e[0].message,
+            "`shows` does not start a statement: a statement begins with dim, var, assume, let, fun, idx, derive, show, claim, represent or plot"
+        );
+        for w in STATEMENT_KEYWORDS {
+            // Each keyword selects its rule: the error is about what follows it.
+            let e = errors(&format!("{w} ?"));
+            assert!(
+                !e[0].message.contains("does not start a statement"),
+                "{w}: {}",
+                e[0].message
+            );
+        }
     }
 
     // ------------------------------------------------------------ errors

@@ -7,6 +7,9 @@ use crate::span::Span;
 use crate::syntax::SyntaxError;
 use ariadne::{CharSet, Color, Config, IndexType, Label, Report, ReportKind, Source};
 
+mod resolve;
+mod syntax;
+
 /// One error of any stage, ready to print.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnostic {
@@ -17,24 +20,66 @@ pub struct Diagnostic {
     pub notes: Vec<(Span, String)>,
 }
 
-impl From<SyntaxError> for Diagnostic {
-    fn from(e: SyntaxError) -> Self {
+impl Diagnostic {
+    fn new(span: Span, message: impl Into<String>, label: impl Into<String>) -> Self {
         Diagnostic {
-            span: e.span,
-            message: e.message,
-            label: e.label,
+            span,
+            message: message.into(),
+            label: label.into(),
             notes: Vec::new(),
+        }
+    }
+
+    fn note(mut self, span: Span, note: impl Into<String>) -> Self {
+        self.notes.push((span, note.into()));
+        self
+    }
+}
+
+/// "a, b or c" for the alternatives a parser expected.
+fn alternatives(expected: &[&str]) -> String {
+    match expected {
+        [] => "something else".to_string(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn closer_of(open: char) -> char {
+    match open {
+        '(' => ')',
+        '[' => ']',
+        _ => '}',
+    }
+}
+
+/// An input error of the stages before derivation, as data (render it with
+/// `Diagnostic::from`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputError {
+    Syntax(SyntaxError),
+    Resolve(ResolveError),
+}
+
+impl InputError {
+    /// The offending text.
+    pub fn span(&self) -> Span {
+        match self {
+            InputError::Syntax(e) => e.span(),
+            InputError::Resolve(e) => e.span(),
         }
     }
 }
 
-impl From<ResolveError> for Diagnostic {
-    fn from(e: ResolveError) -> Self {
-        Diagnostic {
-            span: e.span,
-            message: e.message,
-            label: e.label,
-            notes: e.notes,
+impl From<InputError> for Diagnostic {
+    fn from(e: InputError) -> Self {
+        match e {
+            InputError::Syntax(e) => e.into(),
+            InputError::Resolve(e) => e.into(),
         }
     }
 }
