@@ -11,7 +11,7 @@
 //! ill-typed node and no merge of different shapes.
 
 use super::*;
-use crate::ir::{Dim, Shape};
+use crate::ir::{Dim, ElemFn, Shape};
 use crate::simplify::lang::{Entry, Facts, Mx, Table};
 use egg::{ENodeOrVar, Id, Language, Symbol};
 use num_rational::BigRational;
