@@ -25,10 +25,13 @@
 //!   draws the values that [`check`] computed over a range of lengths as SVG, and
 //!   [`diagnostics`] turns every stage's error into a source report.
 //!
-//! Where a change goes: a new built-in function is named in [`builtins`],
-//! typed in `resolve`, differentiated in [`derive`](mod@derive) (`elem_prime`, a rule in
-//! `reverse.rs` and one in `forward.rs`), converted in `simplify/lang.rs`,
-//! evaluated in [`eval`] and printed in `render/expr.rs`; a new rewrite rule
+//! Where a change goes: a new elementwise built-in is one row of
+//! [`ir::vocab`] (spelling, parameters, facts, value, derivatives, LaTeX and
+//! NumPy) and its tests; another new built-in function is named in
+//! [`builtins`], typed in `resolve`, differentiated in
+//! [`derive`](mod@derive) (a rule in `reverse.rs` and one in `forward.rs`),
+//! converted in `simplify/lang.rs`, evaluated in [`eval`] and printed in
+//! `render/expr.rs`; a new rewrite rule
 //! is one line in `simplify/rules.rs` (with its fact in `fact_text` when it
 //! has a condition); how a backward pass is named and ordered is [`lecture`].
 

@@ -201,6 +201,7 @@ fn cases() -> Vec<Case> {
         File("err_let_function_argument_shape.grad") => [Resolve(ArgumentShape { .. })],
         File("err_fun_argument_shape.grad") => [Resolve(FunArgumentShape { .. })],
         File("err_prime_not_elementwise.grad") => [Resolve(PrimeNotElementwise { .. })],
+        File("err_parameter_not_scalar.grad") => [Resolve(ParameterNotScalar { .. })],
         File("err_max_shapes.grad") => [Resolve(ArgumentShapes { .. })],
         File("err_softmax_of_matrix.grad") => [Resolve(NeedsVector { .. })],
         File("err_sum_arity.grad") => [Resolve(SumArity { got: 3, .. })],

@@ -4,7 +4,7 @@
 
 use super::graph::{Graph, Key, wrt_key};
 use super::reverse::reverse;
-use super::{R, elem_prime, err};
+use super::{R, err};
 use crate::ir::build::*;
 use crate::ir::unroll::MAX_DEPTH;
 use crate::ir::{self, CmpOp, Dim, ElemFn, Expr, Op, Program, Shape};
@@ -121,12 +121,21 @@ impl Forward<'_, '_> {
                 t(1).map(|tb| neg(mul(div(x(0), mul(x(1), x(1))), tb))),
             ),
             Op::Elem(f) => {
-                let z = x(0);
+                if (1..e.args.len()).any(|k| t(k).is_some()) {
+                    return err(
+                        e.span,
+                        format!(
+                            "the Jacobian of {} with respect to its parameter is not supported",
+                            f.name()
+                        ),
+                    );
+                }
+                let p = f.written_prime(&e.args, val);
                 t(0).and_then(|tz| {
-                    if *f == ElemFn::Step {
+                    if is_zero(&p) {
                         None
                     } else {
-                        Some(mul(dg(elem_prime(*f, &z, val)), tz))
+                        Some(mul(dg(p), tz))
                     }
                 })
             }

@@ -9,17 +9,16 @@
 //! simplify: the lecture-form backward pass of a `derive` statement
 //! (`crate::lecture`) calls [`shared_reverse`] and simplifies what it gets.
 //!
-//! A new built-in elementwise function needs its derivative in
-//! `elem_prime`; a new operator needs a rule in `Reverse::bp` and one in
-//! `Forward::tangent_val`.
+//! A new built-in elementwise function is one row of [`crate::ir::vocab`]
+//! (its derivatives included); a new operator needs a rule in
+//! `Reverse::bp` and one in `Forward::tangent_val`.
 
 mod forward;
 mod graph;
 mod reverse;
 
-use crate::ir::build::{had, haddiv, ind0, num, ones, scale, sub, zeros};
 use crate::ir::unroll::{MAX_DEPTH, UnrollError};
-use crate::ir::{CmpOp, ElemFn, Expr, Op, Program, Shape, build::nested_deeper_than};
+use crate::ir::{Expr, Op, Program, Shape, build::nested_deeper_than};
 use crate::span::Span;
 
 use graph::wrt_key;
@@ -48,24 +47,6 @@ fn err<T>(span: Span, message: impl Into<String>) -> R<T> {
         span,
         message: message.into(),
     })
-}
-
-/// f'(z) for a built-in elementwise function, written with the output `val`
-/// where the lecture does (σ(1−σ), 1 − tanh², 1{h > 0}).
-pub(super) fn elem_prime(f: ElemFn, z: &Expr, val: &Expr) -> Expr {
-    let sp = z.span;
-    let o = || ones(z.shape, sp);
-    match f {
-        // relu(z) > 0 exactly when z > 0
-        ElemFn::Relu => ind0(CmpOp::Gt, val.clone()),
-        ElemFn::Step => zeros(z.shape, sp),
-        ElemFn::Sigmoid => had(val.clone(), sub(o(), val.clone())),
-        ElemFn::Tanh => sub(o(), had(val.clone(), val.clone())),
-        ElemFn::Exp => val.clone(),
-        ElemFn::Log => haddiv(o(), z.clone()),
-        ElemFn::Sqrt => haddiv(o(), scale(num(2, sp), val.clone())),
-        ElemFn::Abs => sub(ind0(CmpOp::Gt, z.clone()), ind0(CmpOp::Lt, z.clone())),
-    }
 }
 
 /// The derivative that a Grad/Jac/Hess/D node denotes, as an IR expression with NO derivative

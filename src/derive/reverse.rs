@@ -3,7 +3,7 @@
 //! operator's reverse rule is one arm of [`Reverse::bp`].
 
 use super::graph::{Graph, Key, wrt_key};
-use super::{R, elem_prime, err};
+use super::{R, err};
 use crate::ir::build::*;
 use crate::ir::unroll::{MAX_DEPTH, const_int};
 use crate::ir::{self, CmpOp, ElemFn, Expr, Op, Program, Shape};
@@ -218,48 +218,29 @@ impl Reverse<'_, '_> {
                     }
                     return Ok(());
                 }
-                let contrib = match f {
-                    ElemFn::Step => None,
-                    ElemFn::Log => Some(haddiv(a, z.clone())),
-                    ElemFn::Sqrt => Some(haddiv(a, scale(num(2, e.span), val.clone()))),
-                    _ => Some(had(a, elem_prime(*f, &z, val))),
-                };
-                if let Some(c) = contrib {
-                    go!(z, c);
+                let params: Vec<Expr> = e.args[1..].to_vec();
+                if let Some(c) = times_prime(a.clone(), f.written_prime(&e.args, val)) {
+                    go!(z.clone(), c);
+                }
+                for (k, dp) in f.dparams(&z, val, &params).into_iter().enumerate() {
+                    go!(params[k].clone(), inner(dp, a.clone()));
                 }
             }
             Op::ElemPrime(f) => {
                 let z = x(0);
-                let second = match f {
-                    ElemFn::Relu | ElemFn::Step | ElemFn::Abs => None,
-                    ElemFn::Exp => Some(un(Op::Elem(ElemFn::Exp), z.clone(), z.shape)),
-                    ElemFn::Log => Some(neg(haddiv(
-                        ones(z.shape, e.span),
-                        had(z.clone(), z.clone()),
-                    ))),
-                    ElemFn::Sigmoid => {
-                        // σ'' = σ'(1 − 2σ)
-                        let s = un(Op::Elem(ElemFn::Sigmoid), z.clone(), z.shape);
-                        Some(had(
-                            val.clone(),
-                            sub(ones(z.shape, e.span), scale(num(2, e.span), s)),
-                        ))
+                let params: Vec<Expr> = e.args[1..].to_vec();
+                for p in &params {
+                    if self.g.depends(p, 0)? {
+                        return err(
+                            e.span,
+                            format!(
+                                "the derivative of {}' with respect to its parameter is not supported",
+                                f.name()
+                            ),
+                        );
                     }
-                    ElemFn::Tanh => {
-                        // tanh'' = −2 tanh ∘ tanh'
-                        let t = un(Op::Elem(ElemFn::Tanh), z.clone(), z.shape);
-                        Some(neg(scale(num(2, e.span), had(t, val.clone()))))
-                    }
-                    ElemFn::Sqrt => {
-                        // sqrt'' = −1/(4 z^{3/2})
-                        let p = num_r(BigRational::new(3.into(), 2.into()), e.span);
-                        let zp = bin(Op::ElemPow, z.clone(), p, z.shape);
-                        Some(neg(haddiv(
-                            ones(z.shape, e.span),
-                            scale(num(4, e.span), zp),
-                        )))
-                    }
-                };
+                }
+                let second = f.second(&z, val, &params);
                 if let Some(s) = second {
                     go!(z, had(a, s));
                 }
@@ -588,4 +569,21 @@ pub fn shared_reverse(
     Ok(SharedSweep::Adjoints(
         keys.iter().map(|k| r.adj.remove(k)).collect(),
     ))
+}
+
+/// The adjoint `a` times f′ (elementwise), as the backward pass writes it:
+/// nothing for a zero derivative, `a ./ d` for f′ = 1 ./ d (or 1/d).
+fn times_prime(a: Expr, prime: Expr) -> Option<Expr> {
+    if is_zero(&prime) {
+        return None;
+    }
+    let one_over = match prime.op {
+        Op::HadDiv => is_ones(&prime.args[0]),
+        Op::Div => is_num(&prime.args[0], 1),
+        _ => false,
+    };
+    if one_over {
+        return Some(haddiv(a, prime.args[1].clone()));
+    }
+    Some(had(a, prime))
 }

@@ -285,33 +285,14 @@ pub fn eval_in(p: &Program, e: &Expr, env: &Env, locals: &HashMap<Op, f64>) -> M
         }
         Op::Transpose => ev(0).transpose(),
         Op::Inv => ev(0).try_inverse().expect("invertible"),
-        Op::Elem(f) => {
+        Op::Elem(f) | Op::ElemPrime(f) => {
             let m = ev(0);
-            match f {
-                ElemFn::Relu => ew(m, &|x| x.max(0.0)),
-                ElemFn::Step => ew(m, &|x| if x >= 0.0 { 1.0 } else { 0.0 }),
-                ElemFn::Sigmoid => ew(m, &|x| 1.0 / (1.0 + (-x).exp())),
-                ElemFn::Tanh => ew(m, &f64::tanh),
-                ElemFn::Exp => ew(m, &f64::exp),
-                ElemFn::Log => ew(m, &f64::ln),
-                ElemFn::Sqrt => ew(m, &f64::sqrt),
-                ElemFn::Abs => ew(m, &f64::abs),
-            }
-        }
-        Op::ElemPrime(f) => {
-            let m = ev(0);
-            match f {
-                ElemFn::Relu => ew(m, &|x| if x > 0.0 { 1.0 } else { 0.0 }),
-                ElemFn::Step => ew(m, &|_| 0.0),
-                ElemFn::Sigmoid => ew(m, &|x| {
-                    let s = 1.0 / (1.0 + (-x).exp());
-                    s * (1.0 - s)
-                }),
-                ElemFn::Tanh => ew(m, &|x| 1.0 - x.tanh().powi(2)),
-                ElemFn::Exp => ew(m, &f64::exp),
-                ElemFn::Log => ew(m, &|x| 1.0 / x),
-                ElemFn::Sqrt => ew(m, &|x| 0.5 / x.sqrt()),
-                ElemFn::Abs => ew(m, &f64::signum),
+            let p: Vec<f64> = (1..e.args.len()).map(|k| ev(k)[(0, 0)]).collect();
+            let no_kink = |_: &f64| Ok(());
+            if matches!(e.op, Op::Elem(_)) {
+                ew(m, &|x| f.value(&x, &p, &no_kink).unwrap_or(f64::NAN))
+            } else {
+                ew(m, &|x| f.prime_value(&x, &p, &no_kink).unwrap_or(f64::NAN))
             }
         }
         Op::Max => ev(0).zip_map(&ev(1), f64::max),

@@ -8,7 +8,7 @@ use crate::lecture::BackwardPass;
 fn backward_pass(prog: &Program, f: &Expr, wrts: &[Expr]) -> Result<BackwardPass, DeriveError> {
     crate::lecture::backward_pass(prog, f, wrts, &Default::default())
 }
-use crate::ir::{Attr, Dim, FunKind, LocalKind, SeqDecl, SeqPiece};
+use crate::ir::{Attr, CmpOp, Dim, ElemFn, FunKind, LocalKind, SeqDecl, SeqPiece};
 
 /// grad(f, v) from `differentiate` agrees with central differences at random points.
 fn check_grad(b: &B, f: &Expr, v: &Expr, seeds: u64) {

@@ -506,6 +506,11 @@ impl From<ResolveError> for Diagnostic {
                 ),
                 "no derivative written with '",
             ),
+            ParameterNotScalar { function, .. } => Diagnostic::new(
+                at,
+                format!("the parameter of `{function}` must be a scalar"),
+                "not a scalar",
+            ),
             ArgumentShapes {
                 function, lhs, rhs, ..
             } => Diagnostic::new(

@@ -748,6 +748,22 @@ impl Ball {
     pub fn cos(&self) -> Result<Ball, EvalError> {
         self.trig(true)
     }
+    /// erf is increasing: the enclosure of its end points' values.
+    pub fn erf(&self) -> Result<Ball, EvalError> {
+        let p = precision();
+        let lo = erf_point(&self.lo, p);
+        if self.is_point() {
+            return Ok(lo);
+        }
+        Ok(Ball {
+            lo: lo.lo,
+            hi: erf_point(&self.hi, p).hi,
+        })
+    }
+    /// An enclosure of π at the working precision.
+    pub fn pi() -> Ball {
+        pi(precision())
+    }
     /// `x^y` for a real exponent: `exp(y·log x)`, with `0^y = 0` for y > 0.
     pub fn powf(&self, y: &Ball) -> Result<Ball, EvalError> {
         let p = precision();
@@ -1017,6 +1033,70 @@ fn tanh_point(d: &Dy, p: u64) -> Ball {
         Ball {
             lo: t.lo,
             hi: Dy::min(t.hi, Dy::int(1)),
+        }
+    };
+    if d.signum() < 0 { t.neg() } else { t }
+}
+
+/// Enclosure of erf(d) for a dyadic point d. For x = |d| with x² ≥ (p + 8)
+/// ln 2: [1 − 2^(−p−8), 1], since 0 < erfc(x) < e^(−x²) for x ≥ 1.
+/// Otherwise the series erf(x) = (2/√π) e^(−x²) Σ 2ⁿ x^(2n+1)/(1·3⋯(2n+1)),
+/// whose terms are all positive (no cancellation); once the ratio of
+/// consecutive terms 2x²/(2n + 3) is at most 1/2, the tail after a term is
+/// at most that term.
+fn erf_point(d: &Dy, p: u64) -> Ball {
+    if d.is_zero() {
+        return Ball::zero();
+    }
+    let a = d.abs();
+    let xf = a.to_f64();
+    let t = if xf >= 1.0 && xf * xf >= (p as f64 + 9.0) * 0.7 {
+        Ball {
+            lo: Dy::sub(&Dy::int(1), &Dy::pow2(-(p as i64) - 8, false), p, false),
+            hi: Dy::int(1),
+        }
+    } else {
+        let terms = 4.0 * xf * xf + p as f64 + 64.0;
+        let w = p + 24 + terms.log2().ceil() as u64;
+        let x = Ball::point(a.clone());
+        let two_x2 = x.mul_p(&x, w).scale2(1);
+        let mut term = x.clone();
+        let mut sum = x.clone();
+        let mut n: i64 = 0;
+        loop {
+            n += 1;
+            term = term
+                .mul_p(&two_x2, w)
+                .div_p(&Ball::from_i64(2 * n + 1), w)
+                .unwrap_or_else(|_| Ball::zero());
+            sum = sum.add_p(&term, w);
+            let ratio_small = (2 * n + 3) as f64 >= 4.0 * xf * xf + 4.0;
+            if ratio_small && term.hi.top() < sum.lo.top() - w as i64 {
+                break;
+            }
+        }
+        let sum = Ball {
+            lo: sum.lo,
+            hi: Dy::add(&sum.hi, &term.hi, w, true),
+        };
+        let x2 = two_x2.scale2(-1);
+        let g = Ball {
+            lo: exp_point(&x2.hi.neg(), w).lo,
+            hi: exp_point(&x2.lo.neg(), w).hi,
+        };
+        let pw = pi(w);
+        let root_pi = Ball {
+            lo: sqrt_dir(&pw.lo, w, false),
+            hi: sqrt_dir(&pw.hi, w, true),
+        };
+        let v = g
+            .mul_p(&sum, w)
+            .scale2(1)
+            .div_p(&root_pi, w)
+            .unwrap_or_else(|_| Ball::zero());
+        Ball {
+            lo: v.lo,
+            hi: Dy::min(v.hi, Dy::int(1)),
         }
     };
     if d.signum() < 0 { t.neg() } else { t }

@@ -32,7 +32,7 @@ pub use sample::{
 };
 pub use scalar::{Dual, Scalar};
 
-use crate::ir::{self, CmpOp, ElemFn, Expr, FunKind, Op, Program, SeqPiece};
+use crate::ir::{self, CmpOp, Expr, FunKind, Op, Program, SeqPiece};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt;
@@ -596,6 +596,7 @@ impl<'a, S: Scalar> Ev<'a, S> {
             },
             Op::Idx(i) => Ok(Matrix::scalar(S::from_i64(self.idx_value(*i)?))),
             Op::DimValue(d) => Ok(Matrix::scalar(S::from_i64(self.inst.dim(*d) as i64))),
+            Op::Pi => Ok(Matrix::scalar(S::pi()?)),
             Op::Eye => {
                 let (r, c) = self.build_dims(e.shape)?;
                 if r != c {
@@ -655,11 +656,15 @@ impl<'a, S: Scalar> Ev<'a, S> {
         match &e.op {
             Op::Elem(f) => {
                 let x = self.eval(arg(a, 0)?)?;
-                x.try_map(|z| self.elem(*f, z))
+                let p = self.elem_params(a)?;
+                let kink = |z: &S| self.kink(z);
+                x.try_map(|z| f.value(z, &p, &kink))
             }
             Op::ElemPrime(f) => {
                 let x = self.eval(arg(a, 0)?)?;
-                x.try_map(|z| self.elem_prime(*f, z))
+                let p = self.elem_params(a)?;
+                let kink = |z: &S| self.kink(z);
+                x.try_map(|z| f.prime_value(z, &p, &kink))
             }
             Op::Max | Op::Min => {
                 let want = if e.op == Op::Max {
@@ -1070,74 +1075,13 @@ impl<'a, S: Scalar> Ev<'a, S> {
         Ok(Matrix::new(rows, cols, data))
     }
 
-    fn elem(&self, f: ElemFn, z: &S) -> R<S> {
-        match f {
-            ElemFn::Relu => {
-                self.kink(z)?;
-                Ok(if z.sign() == Ordering::Greater {
-                    z.clone()
-                } else {
-                    S::zero()
-                })
-            }
-            ElemFn::Step => {
-                self.kink(z)?;
-                Ok(indicator(z.sign() != Ordering::Less))
-            }
-            ElemFn::Sigmoid => {
-                // Stable on both sides: never exponentiate a large positive number.
-                if z.sign() == Ordering::Less {
-                    let e = z.exp()?;
-                    e.div(&S::one().add(&e))
-                } else {
-                    S::one().div(&S::one().add(&z.neg().exp()?))
-                }
-            }
-            ElemFn::Tanh => z.tanh(),
-            ElemFn::Exp => z.exp(),
-            ElemFn::Log => z.log(),
-            ElemFn::Sqrt => z.sqrt(),
-            ElemFn::Abs => {
-                self.kink(z)?;
-                Ok(match z.sign() {
-                    Ordering::Greater => z.clone(),
-                    Ordering::Less => z.neg(),
-                    Ordering::Equal => S::zero(),
-                })
-            }
+    /// The scalar parameters of a built-in (`a` in `leaky_relu(z, a)`).
+    fn elem_params(&mut self, args: &[Expr]) -> R<Vec<S>> {
+        let mut p = Vec::with_capacity(args.len().saturating_sub(1));
+        for x in args.iter().skip(1) {
+            p.push(self.eval(x)?.as_scalar()?.clone());
         }
-    }
-
-    fn elem_prime(&self, f: ElemFn, z: &S) -> R<S> {
-        match f {
-            ElemFn::Relu => {
-                self.kink(z)?;
-                Ok(indicator(z.sign() == Ordering::Greater))
-            }
-            ElemFn::Step => Ok(S::zero()),
-            ElemFn::Sigmoid => {
-                let s = self.elem(ElemFn::Sigmoid, z)?;
-                Ok(s.mul(&S::one().sub(&s)))
-            }
-            ElemFn::Tanh => {
-                let t = z.tanh()?;
-                Ok(S::one().sub(&t.mul(&t)))
-            }
-            ElemFn::Exp => z.exp(),
-            ElemFn::Log => S::one().div(z),
-            ElemFn::Sqrt => {
-                let s = z.sqrt()?;
-                S::one().div(&s.add(&s))
-            }
-            ElemFn::Abs => {
-                self.kink(z)?;
-                Ok(match z.sign() {
-                    Ordering::Greater => S::one(),
-                    Ordering::Less => S::one().neg(),
-                    Ordering::Equal => S::zero(),
-                })
-            }
-        }
+        Ok(p)
     }
 
     fn fun(&mut self, f: ir::FunId, e: &Expr, prime: bool) -> R<Matrix<S>> {

@@ -70,6 +70,10 @@ pub trait Scalar: Clone + Debug + 'static {
     fn tanh(&self) -> Result<Self, EvalError>;
     fn sin(&self) -> Result<Self, EvalError>;
     fn cos(&self) -> Result<Self, EvalError>;
+    /// The error function.
+    fn erf(&self) -> Result<Self, EvalError>;
+    /// The constant π.
+    fn pi() -> Result<Self, EvalError>;
     /// `self^p` for a real exponent (base must be positive unless p is an integer).
     fn powf(&self, p: &Self) -> Result<Self, EvalError>;
     /// Embeds a value one level up with derivative part 0.
@@ -190,6 +194,12 @@ impl Scalar for f64 {
     }
     fn cos(&self) -> Result<Self, EvalError> {
         Ok(f64::cos(*self))
+    }
+    fn erf(&self) -> Result<Self, EvalError> {
+        Ok(libm::erf(*self))
+    }
+    fn pi() -> Result<Self, EvalError> {
+        Ok(std::f64::consts::PI)
     }
     fn powf(&self, p: &Self) -> Result<Self, EvalError> {
         finite(f64::powf(*self, *p), "power undefined")
@@ -324,6 +334,12 @@ impl Scalar for BigRational {
             Err(EvalError::NotExact)
         }
     }
+    fn erf(&self) -> Result<Self, EvalError> {
+        self.tanh()
+    }
+    fn pi() -> Result<Self, EvalError> {
+        Err(EvalError::NotExact)
+    }
     fn powf(&self, p: &Self) -> Result<Self, EvalError> {
         // Integer exponents are handled by the caller; a square root is the
         // one fractional power that is often exact.
@@ -429,6 +445,12 @@ impl Scalar for Ball {
     }
     fn cos(&self) -> Result<Self, EvalError> {
         Ball::cos(self)
+    }
+    fn erf(&self) -> Result<Self, EvalError> {
+        Ball::erf(self)
+    }
+    fn pi() -> Result<Self, EvalError> {
+        Ok(Ball::pi())
     }
     fn powf(&self, p: &Self) -> Result<Self, EvalError> {
         Ball::powf(self, p)
@@ -626,6 +648,21 @@ impl<S: DualBase> Scalar for Dual<S> {
             d: self.d.mul(&self.v.sin()?).neg(),
         })
     }
+    fn erf(&self) -> Result<Self, EvalError> {
+        // erf′(x) = 2 e^{−x²}/√π
+        let g = self.v.mul(&self.v).neg().exp()?;
+        let k = g.add(&g).div(&S::pi()?.sqrt()?)?;
+        Ok(Dual {
+            v: self.v.erf()?,
+            d: self.d.mul(&k),
+        })
+    }
+    fn pi() -> Result<Self, EvalError> {
+        Ok(Dual {
+            v: S::pi()?,
+            d: S::zero(),
+        })
+    }
     fn powf(&self, p: &Self) -> Result<Self, EvalError> {
         // d(x^p) = p x^(p-1) dx + x^p log(x) dp
         let v = self.v.powf(&p.v)?;
@@ -707,5 +744,55 @@ mod tests {
             d: q(1, 1),
         };
         assert_eq!(d.mul(&d).d, q(2, 3));
+    }
+}
+
+/// Every scalar type is an arithmetic for the built-in functions' table.
+impl<S: Scalar> crate::ir::vocab::Arith for S {
+    type Err = EvalError;
+    fn zero() -> Self {
+        <S as Scalar>::zero()
+    }
+    fn one() -> Self {
+        <S as Scalar>::one()
+    }
+    fn int(i: i64) -> Self {
+        S::from_i64(i)
+    }
+    fn add(&self, o: &Self) -> Self {
+        Scalar::add(self, o)
+    }
+    fn sub(&self, o: &Self) -> Self {
+        Scalar::sub(self, o)
+    }
+    fn mul(&self, o: &Self) -> Self {
+        Scalar::mul(self, o)
+    }
+    fn neg(&self) -> Self {
+        Scalar::neg(self)
+    }
+    fn div(&self, o: &Self) -> Result<Self, EvalError> {
+        Scalar::div(self, o)
+    }
+    fn exp(&self) -> Result<Self, EvalError> {
+        Scalar::exp(self)
+    }
+    fn log(&self) -> Result<Self, EvalError> {
+        Scalar::log(self)
+    }
+    fn sqrt(&self) -> Result<Self, EvalError> {
+        Scalar::sqrt(self)
+    }
+    fn tanh(&self) -> Result<Self, EvalError> {
+        Scalar::tanh(self)
+    }
+    fn erf(&self) -> Result<Self, EvalError> {
+        Scalar::erf(self)
+    }
+    fn pi() -> Result<Self, EvalError> {
+        <S as Scalar>::pi()
+    }
+    fn sign(&self) -> Ordering {
+        Scalar::sign(self)
     }
 }

@@ -1,6 +1,7 @@
 //! Tests of the evaluator and sampler on hand-built typed programs.
 
 use super::*;
+use crate::ir::ElemFn;
 use crate::ir::{
     Attr, Dim, DimDecl, FunDecl, LetDecl, LocalDecl, LocalKind, SeqDecl, Shape, VarDecl,
 };

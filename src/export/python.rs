@@ -110,6 +110,10 @@ pub(super) const HELPERS: &[(&str, &str)] = &[
         "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n",
     ),
     (
+        "erf",
+        "def erf(z):\n    from math import erf as scalar_erf\n    return np.vectorize(scalar_erf, otypes=[float])(z)\n",
+    ),
+    (
         "softmax",
         "def softmax(v):\n    e = np.exp(v - np.max(v))\n    return e / np.sum(e)\n",
     ),
@@ -366,6 +370,23 @@ impl Py<'_> {
         matches!(e.op, Op::Indicator(_) | Op::ElemPrime(ElemFn::Relu)) && !e.shape.is_scalar()
     }
 
+    /// A built-in from its row's NumPy template (`{z}` the argument, `{p0}`
+    /// the first parameter), registering the helpers it calls.
+    fn template(&self, f: ElemFn, e: &Expr, depth: usize) -> P {
+        let mut t = f
+            .numpy()
+            .replace("{z}", &self.at(&e.args[0], Prec::Atom, depth)?);
+        for (k, p) in e.args.iter().enumerate().skip(1) {
+            t = t.replace(&format!("{{p{}}}", k - 1), &self.at(p, Prec::Atom, depth)?);
+        }
+        for &(name, _) in HELPERS {
+            if t.contains(&format!("{name}(")) {
+                self.helper(name);
+            }
+        }
+        Ok((format!("({t})"), Prec::Atom))
+    }
+
     fn call(&self, f: &str, e: &Expr, depth: usize) -> P {
         let args = e
             .args
@@ -406,6 +427,7 @@ impl Py<'_> {
         let np = |f: &str| self.call(&format!("np.{f}"), e, depth);
         match &e.op {
             Op::Num(r) => Ok(Self::number(r)),
+            Op::Pi => Ok(("np.pi".into(), Prec::Atom)),
             Op::Var(v) => {
                 self.uses.borrow_mut().vars.insert(*v);
                 Ok((self.names.vars[*v].clone(), Prec::Atom))
@@ -542,6 +564,7 @@ impl Py<'_> {
                 ElemFn::Log => np("log"),
                 ElemFn::Sqrt => np("sqrt"),
                 ElemFn::Abs => np("abs"),
+                _ => self.template(*f, e, depth),
             },
             Op::ElemPrime(f) => {
                 let z = || a(0, Prec::Cmp);
@@ -557,6 +580,10 @@ impl Py<'_> {
                     ElemFn::Log => Ok((format!("1 / {}", a(0, Prec::Unary)?), Prec::Product)),
                     ElemFn::Sqrt => Ok((format!("0.5 / np.sqrt({})", z()?), Prec::Product)),
                     ElemFn::Abs => Ok((format!("np.sign({})", z()?), Prec::Atom)),
+                    _ => {
+                        let y = Expr::new(Op::Elem(*f), e.args.clone(), e.shape, e.span);
+                        self.go(&f.prime(&e.args[0], &y, &e.args[1..]), depth + 1)
+                    }
                 }
             }
             Op::Max => np("maximum"),

@@ -8,6 +8,8 @@
 //! per operator and one generic recursion.
 
 use crate::span::Span;
+
+pub mod vocab;
 pub use crate::syntax::ast::CmpOp;
 use num_rational::BigRational;
 
@@ -175,33 +177,7 @@ pub struct Assumption {
     pub span: Span,
 }
 
-/// Built-in elementwise functions of one argument.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
-pub enum ElemFn {
-    Relu,
-    Step,
-    Sigmoid,
-    Tanh,
-    Exp,
-    Log,
-    Sqrt,
-    Abs,
-}
-
-impl ElemFn {
-    pub fn name(self) -> &'static str {
-        match self {
-            ElemFn::Relu => "relu",
-            ElemFn::Step => "step",
-            ElemFn::Sigmoid => "sigmoid",
-            ElemFn::Tanh => "tanh",
-            ElemFn::Exp => "exp",
-            ElemFn::Log => "log",
-            ElemFn::Sqrt => "sqrt",
-            ElemFn::Abs => "abs",
-        }
-    }
-}
+pub use vocab::ElemFn;
 
 /// An operator node. The comment on each variant lists its `args`.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -218,6 +194,8 @@ pub enum Op {
     Idx(IdxId),
     /// A dimension used as a scalar value, e.g. `sum(v) / n`.
     DimValue(Dim),
+    /// The constant π.
+    Pi,
     /// `eye(n)`, `ones(n)`, `zeros(m, n)`: the size is the node's shape.
     Eye,
     Ones,

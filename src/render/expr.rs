@@ -102,6 +102,18 @@ impl<'a> Printer<'a> {
         )
     }
 
+    /// The arguments of a built-in as written: a parameter equal to its
+    /// default is left out (`leaky_relu(z)`).
+    fn elem_args<'e>(&self, f: ElemFn, args: &'e [Expr]) -> Vec<&'e Expr> {
+        let default = f.default_param();
+        let is_default = |e: &Expr| matches!((&e.op, &default), (Op::Num(r), Some(d)) if r == d);
+        if args.len() == 2 && is_default(&args[1]) {
+            vec![&args[0]]
+        } else {
+            args.iter().collect()
+        }
+    }
+
     /// `base` (an atom) with a transpose after it.
     fn transposed(&self, base: String) -> String {
         match self.style {
@@ -132,6 +144,15 @@ impl<'a> Printer<'a> {
             Op::Local(l) => (self.name(&self.prog.locals[*l].name), Prec::Atom),
             Op::Idx(i) => (self.name(&self.prog.idxs[*i].name), Prec::Atom),
             Op::DimValue(d) => (self.dim(*d), Prec::Atom),
+            Op::Pi => (
+                match self.style {
+                    Style::Latex => "\\pi",
+                    Style::Ascii => "pi",
+                    Style::Text => "π",
+                }
+                .into(),
+                Prec::Atom,
+            ),
             Op::Adjoint(k) => {
                 let n = self
                     .adjoints
@@ -300,8 +321,8 @@ impl<'a> Printer<'a> {
                 };
                 (s, Prec::Postfix)
             }
-            Op::Elem(f) => self.call(f.name(), &[a(0)]),
-            Op::ElemPrime(f) => self.call(&format!("{}'", f.name()), &[a(0)]),
+            Op::Elem(f) => self.call(f.name(), &self.elem_args(*f, &e.args)),
+            Op::ElemPrime(f) => self.call(&format!("{}'", f.name()), &self.elem_args(*f, &e.args)),
             Op::Max => self.call("max", &[a(0), a(1)]),
             Op::Min => self.call("min", &[a(0), a(1)]),
             Op::Indicator(c) => {
@@ -727,6 +748,9 @@ fn latex_stem(s: &str) -> String {
 /// A function's name in LaTeX: `\exp`, `\tanh`, `\sigma` (a Greek
 /// letter's name), `f`, `\operatorname{relu}`; `'` for a derivative.
 fn latex_fn(f: &str) -> String {
+    if let Some(g) = ElemFn::from_name(f) {
+        return g.latex().into();
+    }
     match f {
         "exp" | "log" | "tanh" | "det" | "max" | "min" | "sin" | "cos" => format!("\\{f}"),
         "tr" => "\\operatorname{tr}".into(),

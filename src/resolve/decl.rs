@@ -82,7 +82,7 @@ impl<'a> Resolver<'a> {
     /// Checks that `name` may be declared here; reports a reserved or
     /// duplicate name and returns false.
     fn check_name_free(&mut self, name: &ast::Ident) -> bool {
-        if RESERVED.contains(&name.node.as_str()) {
+        if is_builtin(name.node.as_str()) {
             self.push(ResolveError::ReservedName {
                 at: name.span,
                 name: name.node.clone(),
@@ -98,7 +98,7 @@ impl<'a> Resolver<'a> {
 
     /// Claims a name whose declaration failed, so its uses add no noise.
     fn declare_broken(&mut self, name: &ast::Ident) {
-        if !RESERVED.contains(&name.node.as_str()) && !self.names.contains_key(&name.node) {
+        if !is_builtin(name.node.as_str()) && !self.names.contains_key(&name.node) {
             self.names
                 .insert(name.node.clone(), (Sym::Broken, name.span));
         }
@@ -114,7 +114,7 @@ impl<'a> Resolver<'a> {
 
     /// A local name (parameter, bound integer) must not be a built-in.
     pub(super) fn check_local_name(&mut self, name: &ast::Ident) -> bool {
-        if RESERVED.contains(&name.node.as_str()) {
+        if is_builtin(name.node.as_str()) {
             self.push(ResolveError::ReservedLocal {
                 at: name.span,
                 name: name.node.clone(),

@@ -280,6 +280,8 @@ pub enum ResolveError {
     },
     /// `softmax'(z)`: a prime on a function that is not elementwise.
     PrimeNotElementwise { at: Span, name: String },
+    /// `leaky_relu(z, v)` with a vector `v`: a built-in's parameter is a scalar.
+    ParameterNotScalar { at: Span, function: String },
     /// `max(x, y)` with different shapes.
     ArgumentShapes {
         at: Span,
@@ -496,6 +498,7 @@ impl ResolveError {
             | ArgumentShape { at, .. }
             | FunArgumentShape { at, .. }
             | PrimeNotElementwise { at, .. }
+            | ParameterNotScalar { at, .. }
             | ArgumentShapes { at, .. }
             | NeedsVector { at, .. }
             | SumArity { at, .. }

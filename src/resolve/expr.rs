@@ -8,20 +8,6 @@ use num_traits::{Signed, ToPrimitive, Zero};
 
 type R = Option<Expr>;
 
-fn elem_fn(name: &str) -> Option<ElemFn> {
-    Some(match name {
-        "relu" => ElemFn::Relu,
-        "step" => ElemFn::Step,
-        "sigmoid" => ElemFn::Sigmoid,
-        "tanh" => ElemFn::Tanh,
-        "exp" => ElemFn::Exp,
-        "log" => ElemFn::Log,
-        "sqrt" => ElemFn::Sqrt,
-        "abs" => ElemFn::Abs,
-        _ => return None,
-    })
-}
-
 impl<'a> Resolver<'a> {
     pub(super) fn expr(&mut self, e: &'a ast::Expr) -> R {
         self.depth += 1;
@@ -153,7 +139,8 @@ impl<'a> Resolver<'a> {
                 None
             }
             Some(Sym::Broken) => None,
-            None if RESERVED.contains(&n) => {
+            None if n == "pi" || n == "π" => Some(Expr::leaf(Op::Pi, Shape::SCALAR, span)),
+            None if is_builtin(n) => {
                 self.push(ResolveError::FunctionAsValue {
                     at: span,
                     name: n.to_string(),
@@ -188,7 +175,9 @@ impl<'a> Resolver<'a> {
             .chain(self.ctx.scopes.iter().map(|(k, _)| k.as_str()))
             .collect();
         if functions {
-            cands.extend(RESERVED.iter().copied());
+            for b in builtin_names() {
+                cands.push(b);
+            }
         }
         cands.sort();
         cands.dedup();
@@ -766,7 +755,7 @@ impl<'a> Resolver<'a> {
             }
             Some(Sym::Fun(id)) => self.call_fun(id, prime, args, span),
             Some(Sym::Broken) => None,
-            None if self.lookup_local(n).is_none() && RESERVED.contains(&n) => {
+            None if self.lookup_local(n).is_none() && is_builtin(n) => {
                 self.builtin(func, prime, args, span)
             }
             None if self.lookup_local(n).is_none() => {
@@ -902,14 +891,8 @@ impl<'a> Resolver<'a> {
         span: Span,
     ) -> R {
         let n = func.node.as_str();
-        if let Some(f) = elem_fn(n) {
-            if !self.arity(n, args, &[1], span) {
-                return None;
-            }
-            let a = self.expr(&args[0])?;
-            let shape = a.shape;
-            let op = if prime { Op::ElemPrime(f) } else { Op::Elem(f) };
-            return Some(Expr::new(op, vec![a], shape, span));
+        if let Some(f) = ElemFn::from_name(n) {
+            return self.elem_call(f, prime, args, span);
         }
         if prime {
             self.push(ResolveError::PrimeNotElementwise {
@@ -1174,5 +1157,38 @@ fn const_int(e: &Expr) -> Option<i64> {
         Op::Num(r) if r.is_integer() => r.to_integer().to_i64(),
         Op::Neg => const_int(&e.args[0]).and_then(|v| v.checked_neg()),
         _ => None,
+    }
+}
+
+impl<'a> Resolver<'a> {
+    /// A call of a built-in elementwise function: its argument, then its
+    /// scalar parameters (the row's default where a call leaves it out).
+    fn elem_call(&mut self, f: ElemFn, prime: bool, args: &'a [ast::Expr], span: Span) -> R {
+        let n = f.name();
+        let want: Vec<usize> = if f.default_param().is_some() {
+            vec![1, 1 + f.params()]
+        } else {
+            vec![1 + f.params()]
+        };
+        if !self.arity(n, args, &want, span) {
+            return None;
+        }
+        let kids: Vec<Option<Expr>> = args.iter().map(|x| self.expr(x)).collect();
+        let mut kids: Vec<Expr> = kids.into_iter().collect::<Option<_>>()?;
+        if let Some(d) = f.default_param().filter(|_| kids.len() == 1) {
+            kids.push(Expr::leaf(Op::Num(d), Shape::SCALAR, span));
+        }
+        for (x, p) in args.iter().zip(&kids).skip(1) {
+            if !p.shape.is_scalar() {
+                self.push(ResolveError::ParameterNotScalar {
+                    at: x.span,
+                    function: n.to_string(),
+                });
+                return None;
+            }
+        }
+        let shape = kids[0].shape;
+        let op = if prime { Op::ElemPrime(f) } else { Op::Elem(f) };
+        Some(Expr::new(op, kids, shape, span))
     }
 }

@@ -19,7 +19,7 @@ pub use dump::dump;
 pub use error::{Callee, IntegerRole, NameKind, ResolveError};
 pub use plot::{MAX_PLOT_LENGTH, MAX_PLOT_LENGTHS, MAX_PLOT_STEPS};
 
-pub(crate) use crate::builtins::RESERVED;
+pub(crate) use crate::builtins::{builtin_names, is_builtin};
 use crate::ir::{self, Dim, LocalId, Program, SeqId, SeqPiece, Shape};
 use crate::span::{LineIndex, Span};
 use crate::syntax::ast;

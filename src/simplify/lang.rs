@@ -6,6 +6,7 @@
 //! symbol names an (IR op, shape) pair in [`Table`], so their arguments are
 //! still simplified and they come back unchanged.
 
+use crate::ir::vocab::{Domain, Range};
 use crate::ir::{self, Attr, CmpOp, Dim, ElemFn, Expr, Op, Program, Shape};
 use crate::span::Span;
 use egg::{Analysis, DidMerge, EGraph, Id, Language, RecExpr, Symbol, define_language};
@@ -35,14 +36,6 @@ define_language! {
         "det" = Det(Id),
         "logdet" = LogDet(Id),
         "diag" = Diag(Id),
-        "relu" = Relu(Id),
-        "step" = Step(Id),
-        "sigmoid" = Sigmoid(Id),
-        "tanh" = Tanh(Id),
-        "exp" = Exp(Id),
-        "log" = Log(Id),
-        "sqrt" = Sqrt(Id),
-        "abs" = Abs(Id),
         "max" = Max([Id; 2]),
         "min" = Min([Id; 2]),
         "ind<" = IndLt([Id; 2]),
@@ -52,6 +45,9 @@ define_language! {
         "at" = At(Box<[Id]>),
         "delta" = Delta([Id; 2]),
         Num(BigRational),
+        // A built-in elementwise function (its argument, then its
+        // parameters), spelled as in files: `(tanh ?z)`.
+        Elem(ElemFn, Box<[Id]>),
         Other(Symbol, Vec<Id>),
     }
 }
@@ -278,11 +274,14 @@ fn operator_facts<'d>(node: &Mx, d: &dyn Fn(&Id) -> &'d Data, table: &Table) -> 
             facts.positive = true;
             facts.sum_one = true;
         }
-        Mx::Exp(_) => facts.positive = true,
-        Mx::Sigmoid(_) => {
-            facts.positive = true;
-            facts.below_one = true;
-        }
+        Mx::Elem(g, _) => match g.range() {
+            Range::Any => {}
+            Range::Positive => facts.positive = true,
+            Range::Unit => {
+                facts.positive = true;
+                facts.below_one = true;
+            }
+        },
         // 1 − σ(z) > 0 entrywise; `ones` marks the constant 1 as well.
         Mx::Sub([a, b]) => facts.positive = f(a).ones && f(b).below_one,
         Mx::Had([a, b]) | Mx::HadDiv([a, b]) => {
@@ -373,7 +372,10 @@ pub fn node_data<'d>(
         || kids_total
             && match node {
                 Mx::Div([_, b]) | Mx::HadDiv([_, b]) => f(b).nonzero,
-                Mx::Log(a) | Mx::Sqrt(a) => f(a).positive,
+                Mx::Elem(g, k) => match g.domain() {
+                    Domain::All => true,
+                    Domain::Positive => f(&k[0]).positive,
+                },
                 Mx::Inv(a) => f(a).invertible,
                 Mx::LogDet(_) => false,
                 Mx::Pow([a, p]) | Mx::ElemPow([a, p]) => f(a).positive || nonneg_int(p),
@@ -471,6 +473,7 @@ fn op_total(prog: &Program, op: &Op) -> bool {
         | Op::Local(_)
         | Op::Idx(_)
         | Op::DimValue(_)
+        | Op::Pi
         | Op::Ones
         | Op::Zeros
         | Op::Eye
@@ -484,7 +487,7 @@ fn op_total(prog: &Program, op: &Op) -> bool {
         | Op::ProdRange { .. }
         | Op::Smin
         | Op::Smax => true,
-        Op::ElemPrime(f) => !matches!(f, ElemFn::Log | ElemFn::Sqrt),
+        Op::ElemPrime(f) => f.domain() == Domain::All,
         // Only an independent variable at every time: a defined element
         // may be undefined (its definition, or a time no piece covers).
         Op::SeqAt(s) => prog.seqs[*s]
@@ -642,6 +645,11 @@ impl<'p> ToEgg<'p> {
                     .cloned()
                     .unwrap_or_else(|| format!("δ{}", k + 1))
             }
+            Op::Pi => {
+                facts.positive = true;
+                facts.nonzero = true;
+                "π".into()
+            }
             Op::Ones => {
                 facts.ones = true;
                 facts.positive = true;
@@ -711,19 +719,7 @@ impl<'p> ToEgg<'p> {
             Op::Det => Mx::Det(kids[0]),
             Op::LogDet => Mx::LogDet(kids[0]),
             Op::Diag => Mx::Diag(kids[0]),
-            Op::Elem(f) => {
-                let a = kids[0];
-                match f {
-                    ElemFn::Relu => Mx::Relu(a),
-                    ElemFn::Step => Mx::Step(a),
-                    ElemFn::Sigmoid => Mx::Sigmoid(a),
-                    ElemFn::Tanh => Mx::Tanh(a),
-                    ElemFn::Exp => Mx::Exp(a),
-                    ElemFn::Log => Mx::Log(a),
-                    ElemFn::Sqrt => Mx::Sqrt(a),
-                    ElemFn::Abs => Mx::Abs(a),
-                }
-            }
+            Op::Elem(f) => Mx::Elem(*f, kids.into_boxed_slice()),
             Op::Max => Mx::Max(k2(&kids)),
             Op::Min => Mx::Min(k2(&kids)),
             Op::Component => Mx::At(kids.into_boxed_slice()),
@@ -775,14 +771,7 @@ pub fn to_ir(table: &Table, rec: &RecExpr<Mx>, span: Span) -> Expr {
             Mx::Det(_) => Op::Det,
             Mx::LogDet(_) => Op::LogDet,
             Mx::Diag(_) => Op::Diag,
-            Mx::Relu(_) => Op::Elem(ElemFn::Relu),
-            Mx::Step(_) => Op::Elem(ElemFn::Step),
-            Mx::Sigmoid(_) => Op::Elem(ElemFn::Sigmoid),
-            Mx::Tanh(_) => Op::Elem(ElemFn::Tanh),
-            Mx::Exp(_) => Op::Elem(ElemFn::Exp),
-            Mx::Log(_) => Op::Elem(ElemFn::Log),
-            Mx::Sqrt(_) => Op::Elem(ElemFn::Sqrt),
-            Mx::Abs(_) => Op::Elem(ElemFn::Abs),
+            Mx::Elem(f, _) => Op::Elem(*f),
             Mx::Max(_) => Op::Max,
             Mx::Min(_) => Op::Min,
             Mx::IndLt(_) => Op::Indicator(CmpOp::Lt),

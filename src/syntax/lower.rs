@@ -649,7 +649,7 @@ impl Lower<'_> {
 
     /// Whether `name(` is a call: built-in, `let` function or `fun`.
     fn is_function(&self, name: &str) -> bool {
-        crate::builtins::RESERVED.contains(&name)
+        crate::builtins::is_builtin(name)
             || LANGUAGE_FUNCTIONS.contains(&name)
             || self.functions.contains(name)
     }

@@ -11,7 +11,7 @@
 //! ill-typed node and no merge of different shapes.
 
 use super::*;
-use crate::ir::{Dim, Shape};
+use crate::ir::{Dim, ElemFn, Shape};
 use crate::simplify::lang::{Entry, Facts, Mx, Table};
 use egg::{ENodeOrVar, Id, Language, Symbol};
 use num_rational::BigRational;
@@ -151,16 +151,16 @@ fn eval_raw(
             }
             M::from_diagonal(&v.column(0).into_owned())
         }
-        Mx::Relu(a) => k(a)?.map(|x| if x.is_nan() { x } else { x.max(0.0) }),
-        Mx::Exp(a) => {
-            let e = k(a)?.map(f64::exp);
+        Mx::Elem(ElemFn::Relu, a) => k(&a[0])?.map(|x| if x.is_nan() { x } else { x.max(0.0) }),
+        Mx::Elem(ElemFn::Exp, a) => {
+            let e = k(&a[0])?.map(f64::exp);
             // Underflow to 0 or overflow: float64 cannot hold the value.
             if e.iter().any(|x| *x == 0.0 || x.is_infinite()) {
                 return None;
             }
             e
         }
-        Mx::Log(a) => k(a)?.map(|x| if x > 0.0 { x.ln() } else { f64::NAN }),
+        Mx::Elem(ElemFn::Log, a) => k(&a[0])?.map(|x| if x > 0.0 { x.ln() } else { f64::NAN }),
         Mx::IndGt([a, b]) => {
             let (a, b) = (k(a)?, k(b)?);
             if !same(&a, &b) {
