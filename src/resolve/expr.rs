@@ -206,6 +206,7 @@ impl<'a> Resolver<'a> {
 
     /// Records that the definition being resolved uses `to`.
     fn edge(&mut self, to: Node, weight: i64) {
+        self.ctx.refs.push(to);
         if let Some(from) = self.ctx.node {
             self.edges.push((from, to, weight));
         }
