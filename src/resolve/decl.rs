@@ -91,6 +91,7 @@ impl<'a> Resolver<'a> {
                 at: name.span,
                 name: name.node.clone(),
             });
+            self.rejected.insert(name.node.clone());
             return false;
         }
         if let Some(&(_, first)) = self.names.get(&name.node) {
@@ -186,6 +187,7 @@ impl<'a> Resolver<'a> {
             ast::DimRef::Name(n) => match self.names.get(&n.node) {
                 Some(&(Sym::Dim(id), _)) => Some(Dim::Sym(id)),
                 Some(&(Sym::Broken, _)) => None,
+                None if self.rejected.contains(&n.node) => None,
                 Some(&(_, first)) => {
                     self.push(ResolveError::NotADimension {
                         at: n.span,

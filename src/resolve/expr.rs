@@ -153,6 +153,7 @@ impl<'a> Resolver<'a> {
                 None
             }
             Some(Sym::Broken) => None,
+            None if self.rejected.contains(n) => None,
             None if RESERVED.contains(&n) => {
                 self.push(ResolveError::FunctionAsValue {
                     at: span,

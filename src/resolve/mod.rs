@@ -203,6 +203,9 @@ struct Resolver<'a> {
     errors: Vec<ResolveError>,
     /// Definitions with an error (in themselves or in what they use).
     broken: HashSet<Node>,
+    /// Built-in names a declaration tried to take (reported there): their
+    /// uses are not reported again.
+    rejected: HashSet<String>,
     /// The definitions each of `prog.work` and `prog.assumes` refers to.
     work_refs: Vec<Vec<Node>>,
     assume_refs: Vec<Vec<Node>>,
@@ -226,6 +229,7 @@ impl<'a> Resolver<'a> {
             claim_names: HashMap::new(),
             errors: Vec::new(),
             broken: HashSet::new(),
+            rejected: HashSet::new(),
             work_refs: Vec::new(),
             assume_refs: Vec::new(),
         }
