@@ -298,10 +298,14 @@ impl<'a> Resolver<'a> {
         let ok = |refs: &Vec<Node>| !refs.iter().any(|n| broken.contains(n));
         let keep: Vec<bool> = self.work_refs.iter().map(ok).collect();
         let mut it = keep.iter();
-        self.prog.work.retain(|_| *it.next().expect("one entry per statement"));
+        self.prog
+            .work
+            .retain(|_| *it.next().expect("one entry per statement"));
         let keep: Vec<bool> = self.assume_refs.iter().map(ok).collect();
         let mut it = keep.iter();
-        self.prog.assumes.retain(|_| *it.next().expect("one entry per assumption"));
+        self.prog
+            .assumes
+            .retain(|_| *it.next().expect("one entry per assumption"));
     }
 
     /// Moves the resolved bodies into the program. A broken definition

@@ -127,7 +127,10 @@ fn declared_names(src: &str, chunk: &Chunk) -> Vec<ast::Ident> {
         let skipped = rest.len() - rest.trim_start_matches(is_blank).len();
         at += skipped;
         let name = first_word(&text[at..]);
-        let starts_ok = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
+        let starts_ok = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_');
         if !starts_ok {
             break;
         }
