@@ -66,24 +66,65 @@ pub fn load(file_name: &str, bytes: &[u8]) -> Result<(String, ir::Program), Vec<
 
 /// [`load`] with the errors as data.
 pub fn load_typed(file_name: &str, bytes: &[u8]) -> Result<(String, ir::Program), Vec<InputError>> {
+    let loaded = load_partial(file_name, bytes);
+    if loaded.errors.is_empty() {
+        Ok((loaded.src, loaded.program))
+    } else {
+        Err(loaded.errors)
+    }
+}
+
+/// A file read statement by statement: the program of the statements that
+/// are well-formed and depend on nothing that is not, and every input error
+/// once, in source order (an error stops only what depends on it).
+pub struct Loaded {
+    /// The source text the program's and the errors' spans index into
+    /// (after invalid UTF-8, `String::from_utf8_lossy` of the bytes).
+    pub src: String,
+    pub program: ir::Program,
+    pub errors: Vec<InputError>,
+}
+
+impl Loaded {
+    /// The errors as reports to render against [`Loaded::src`].
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.errors.iter().cloned().map(Diagnostic::from).collect()
+    }
+}
+
+/// Reads a file's bytes statement by statement (see [`Loaded`]). Invalid
+/// UTF-8 is one error at the first bad byte and an empty program.
+pub fn load_partial(file_name: &str, bytes: &[u8]) -> Loaded {
     let src = match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
         Err(e) => {
             let at = e.valid_up_to();
-            return Err(vec![InputError::Syntax(syntax::SyntaxError::InvalidUtf8 {
-                at: span::Span::new(at, at + 1),
-                file: file_name.to_string(),
-                byte: bytes[at],
-            })]);
+            return Loaded {
+                src: String::from_utf8_lossy(bytes).into_owned(),
+                program: ir::Program::default(),
+                errors: vec![InputError::Syntax(syntax::SyntaxError::InvalidUtf8 {
+                    at: span::Span::new(at, at + 1),
+                    file: file_name.to_string(),
+                    byte: bytes[at],
+                })],
+            };
         }
     };
     // Parsing and resolving recurse once per nesting level, and so does
     // dropping the syntax tree: give both a large stack.
-    let result = resolve::on_big_stack(|| {
-        let file = syntax::parse(&src)
-            .map_err(|es| es.into_iter().map(InputError::Syntax).collect::<Vec<_>>())?;
-        resolve::resolve(&file, &src)
-            .map_err(|es| es.into_iter().map(InputError::Resolve).collect::<Vec<_>>())
+    let (program, errors) = resolve::on_big_stack(|| {
+        let parsed = syntax::parse_partial(&src);
+        let (program, resolve_errors) =
+            resolve::resolve_partial(&parsed.file, &src, &parsed.undeclared);
+        let mut errors: Vec<InputError> =
+            parsed.errors.into_iter().map(InputError::Syntax).collect();
+        errors.extend(resolve_errors.into_iter().map(InputError::Resolve));
+        errors.sort_by_key(|e| (e.span().start, e.span().end));
+        (program, errors)
     });
-    result.map(|prog| (src, prog))
+    Loaded {
+        src,
+        program,
+        errors,
+    }
 }

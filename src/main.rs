@@ -346,56 +346,55 @@ fn check_one(
             return (Status::Invalid, None, unusable(name, &message, out));
         }
     };
-    match gradproof::load(name, &bytes) {
-        Err(diags) => {
-            let src = String::from_utf8_lossy(&bytes);
-            write_err(&diagnostics::render_with(
-                name,
-                &src,
-                &diags,
-                out.err_color,
-                MAX_SHOWN_ERRORS,
-            ));
-            let written = if out.format == Format::Json {
-                write_out(&render::json_line(&render::error_file_json(
-                    name,
-                    &src,
-                    &diags,
-                    MAX_SHOWN_ERRORS,
-                )))
-            } else if out.standalone {
-                let n = diags.len();
-                let why = format!(
-                    "not checked: {n} input error{}",
-                    if n == 1 { "" } else { "s" }
-                );
-                write_out(&render::latex::file_not_checked(name, &why))
-            } else {
-                Ok(())
-            };
-            (Status::Invalid, None, written)
-        }
-        Ok((src, prog)) => {
-            let report = check::check_program(name, &src, &prog, opts);
-            let plots_written = write_plots(&report);
-            let mut text = render::render_with(&prog, &src, &report, out.format, out.view);
-            if out.standalone {
-                text.insert_str(0, &render::latex::file_heading(name));
-            }
-            let written = write_out(&text);
-            for e in &report.internal_errors {
-                write_err(&format!("internal error: {e}\n"));
-            }
-            let status = if !plots_written {
-                Status::Invalid
-            } else if report.any_unmet() {
-                Status::Unmet
-            } else {
-                Status::Met
-            };
-            (status, Some(Summary::of(&report)), written)
-        }
+    let loaded = gradproof::load_partial(name, &bytes);
+    let diags = loaded.diagnostics();
+    if !diags.is_empty() {
+        write_err(&diagnostics::render_with(
+            name,
+            &loaded.src,
+            &diags,
+            out.err_color,
+            MAX_SHOWN_ERRORS,
+        ));
     }
+    // Past the shown errors the input is probably not a .grad file at
+    // all: nothing of it is run.
+    if diags.len() > MAX_SHOWN_ERRORS {
+        let written = if out.format == Format::Json {
+            write_out(&render::json_line(&render::error_file_json(
+                name,
+                &loaded.src,
+                &diags,
+                MAX_SHOWN_ERRORS,
+            )))
+        } else if out.standalone {
+            let n = diags.len();
+            let why = format!("not checked: {n} input errors");
+            write_out(&render::latex::file_not_checked(name, &why))
+        } else {
+            Ok(())
+        };
+        return (Status::Invalid, None, written);
+    }
+    let (src, prog) = (&loaded.src, &loaded.program);
+    let report = check::check_program(name, src, prog, opts);
+    let plots_written = write_plots(&report);
+    let mut text = render::render_with_errors(prog, src, &report, out.format, out.view, &diags);
+    if out.standalone {
+        text.insert_str(0, &render::latex::file_heading(name));
+    }
+    let written = write_out(&text);
+    for e in &report.internal_errors {
+        write_err(&format!("internal error: {e}\n"));
+    }
+    let status = if !plots_written || !diags.is_empty() {
+        Status::Invalid
+    } else if report.any_unmet() {
+        Status::Unmet
+    } else {
+        Status::Met
+    };
+    (status, Some(Summary::of(&report)), written)
 }
 
 /// Writes the picture of every `plot` to its path (creating the folder);

@@ -136,9 +136,33 @@ fn unmet_expectation_exits_one() {
 fn malformed_input_exits_two_with_position() {
     let (code, out, err) = check_source("bad", BAD);
     assert_eq!(code, 2, "{out}{err}");
-    assert_eq!(out, "");
+    assert!(
+        out.ends_with("\n0/0 claims met their expectation; 1 input error\n"),
+        "{out}"
+    );
     assert!(err.contains("bad.grad:4:9"), "{err}");
     assert!(err.contains("mat[m, n]") && err.contains("vec[m]"), "{err}");
+}
+
+/// An input error stops only its statement: the other statements are
+/// checked and reported (text on standard output, the errors on standard
+/// error; JSON with the errors among the verdicts in line order), each
+/// error is reported once, and the exit code is 2.
+#[test]
+fn statement_errors_stop_only_their_statements() {
+    for name in [
+        "stmt_errors_chain",
+        "stmt_errors_cascade",
+        "stmt_errors_syntax",
+    ] {
+        let f = format!("tests/inputs/{name}.grad");
+        let (code, out, err) = gradproof(&["check", &f]);
+        assert_eq!(code, 2, "{out}{err}");
+        let (jcode, json, _) = gradproof(&["check", "--format", "json", &f]);
+        assert_eq!(jcode, 2, "{json}");
+        let text = format!("--- stdout\n{out}--- stderr\n{err}--- json\n{json}");
+        snapshot_settings().bind(|| insta::assert_snapshot!(name, text));
+    }
 }
 
 #[test]

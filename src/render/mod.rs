@@ -78,11 +78,75 @@ pub fn render_with(
     format: Format,
     view: View,
 ) -> String {
+    render_with_errors(prog, src, report, format, view, &[])
+}
+
+/// [`render_with`] for a file with input errors whose other statements were
+/// checked: the text summary counts the errors (their reports go to
+/// standard error), JSON has a result of kind `error` per error (at most
+/// [`MAX_SHOWN_ERRORS`](crate::diagnostics::MAX_SHOWN_ERRORS)) among the
+/// verdicts in line order, and LaTeX a comment line per error.
+pub fn render_with_errors(
+    prog: &Program,
+    src: &str,
+    report: &FileReport,
+    format: Format,
+    view: View,
+    errors: &[Diagnostic],
+) -> String {
     match format {
-        Format::Text => text(prog, report, view),
-        Format::Latex => latex(prog, report),
-        Format::Json => json_line(&json_value_with(prog, src, report, view.quiet)),
+        Format::Text => text(prog, report, view, errors.len()),
+        Format::Latex => {
+            let mut out = latex(prog, report);
+            for d in errors.iter().take(crate::diagnostics::MAX_SHOWN_ERRORS) {
+                let (line, col) = d.span.line_col(src);
+                out.push_str(&format!(
+                    "% line {line}:{col}: input error: {}\n",
+                    latex::comment(&d.message)
+                ));
+            }
+            out
+        }
+        Format::Json => {
+            let mut v = json_value_with(prog, src, report, view.quiet);
+            add_errors_json(&mut v, src, errors, crate::diagnostics::MAX_SHOWN_ERRORS);
+            json_line(&v)
+        }
     }
+}
+
+/// Puts a result of kind `error` per diagnostic (at most `limit`) among
+/// a file's results, in line order (an error before the verdicts of its
+/// line), and counts them all in the summary.
+fn add_errors_json(v: &mut Value, src: &str, diags: &[Diagnostic], limit: usize) {
+    if diags.is_empty() {
+        return;
+    }
+    let Some(Value::Array(results)) = v.get_mut("results").map(std::mem::take) else {
+        return;
+    };
+    let mut all: Vec<Value> = error_results(src, diags, limit);
+    all.extend(results);
+    let line = |r: &Value| r["line"].as_u64().unwrap_or(0);
+    all.sort_by_key(line);
+    v["results"] = Value::Array(all);
+    v["summary"]["errors"] = json!(diags.len());
+}
+
+/// One result of kind `error` per diagnostic, at most `limit`.
+fn error_results(src: &str, diags: &[Diagnostic], limit: usize) -> Vec<Value> {
+    diags
+        .iter()
+        .take(limit)
+        .map(|d| {
+            let (line, col) = d.span.line_col(src);
+            let mut v = json!({"kind": "error", "line": line, "col": col, "message": d.message});
+            if !d.label.is_empty() {
+                v["label"] = json!(d.label);
+            }
+            v
+        })
+        .collect()
 }
 
 /// One JSON Lines record: the compact object and a newline.
@@ -256,7 +320,7 @@ fn shown_when_quiet(o: &Outcome) -> bool {
     }
 }
 
-fn text(prog: &Program, report: &FileReport, view: View) -> String {
+fn text(prog: &Program, report: &FileReport, view: View, input_errors: usize) -> String {
     let explain = report.explain;
     let mut out = String::new();
     if !view.quiet {
@@ -375,7 +439,13 @@ fn text(prog: &Program, report: &FileReport, view: View) -> String {
             out.push_str(&format!("internal error: {e}\n"));
         }
     }
-    let line = Summary::of(report).line();
+    let mut line = Summary::of(report).line();
+    if input_errors > 0 {
+        line.push_str(&format!(
+            "; {}",
+            plural(input_errors, "input error", "input errors")
+        ));
+    }
     if view.quiet {
         out.push_str(&format!("{}: {line}\n", report.file));
     } else {
@@ -784,18 +854,7 @@ fn plot_json(line: usize, p: &PlotReport) -> Value {
 /// `error` per diagnostic (at most `limit` of them; the summary counts all).
 /// `src` is the text the diagnostics' spans index into.
 pub fn error_file_json(file: &str, src: &str, diags: &[Diagnostic], limit: usize) -> Value {
-    let results: Vec<Value> = diags
-        .iter()
-        .take(limit)
-        .map(|d| {
-            let (line, col) = d.span.line_col(src);
-            let mut v = json!({"kind": "error", "line": line, "col": col, "message": d.message});
-            if !d.label.is_empty() {
-                v["label"] = json!(d.label);
-            }
-            v
-        })
-        .collect();
+    let results = error_results(src, diags, limit);
     let summary = summary_json(&Summary::default(), diags.len(), &[]);
     json!({"file": file, "results": results, "summary": summary})
 }

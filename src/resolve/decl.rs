@@ -8,6 +8,7 @@ impl<'a> Resolver<'a> {
     // ---- first pass
 
     pub(super) fn declare(&mut self, stmt: &'a ast::Stmt) {
+        let errors = self.errors.len();
         match &stmt.kind {
             ast::StmtKind::Dim(items) => {
                 for item in items {
@@ -17,6 +18,9 @@ impl<'a> Resolver<'a> {
             ast::StmtKind::Var { items, ty, attrs } => {
                 let shape = self.type_shape(ty);
                 let attrs = self.attributes(ty, shape, attrs);
+                // A misspelt or misfit attribute breaks the declaration:
+                // checking claims without the attribute could mislead.
+                let shape = shape.filter(|_| self.errors.len() == errors);
                 for item in items {
                     if let Some(shape) = shape {
                         self.declare_var(item, shape, attrs.clone());
@@ -87,6 +91,7 @@ impl<'a> Resolver<'a> {
                 at: name.span,
                 name: name.node.clone(),
             });
+            self.rejected.insert(name.node.clone());
             return false;
         }
         if let Some(&(_, first)) = self.names.get(&name.node) {
@@ -97,10 +102,22 @@ impl<'a> Resolver<'a> {
     }
 
     /// Claims a name whose declaration failed, so its uses add no noise.
-    fn declare_broken(&mut self, name: &ast::Ident) {
+    pub(super) fn declare_broken(&mut self, name: &ast::Ident) {
         if !is_builtin(name.node.as_str()) && !self.names.contains_key(&name.node) {
             self.names
                 .insert(name.node.clone(), (Sym::Broken, name.span));
+        }
+    }
+
+    /// A sequence piece that failed: the sequence (declared by other
+    /// statements or not) is broken.
+    fn declare_broken_seq(&mut self, name: &ast::Ident) {
+        match self.names.get(&name.node) {
+            Some(&(Sym::Seq(id), _)) => {
+                self.broken.insert(Node::Seq(id));
+            }
+            Some(_) => {}
+            None => self.declare_broken(name),
         }
     }
 
@@ -170,6 +187,7 @@ impl<'a> Resolver<'a> {
             ast::DimRef::Name(n) => match self.names.get(&n.node) {
                 Some(&(Sym::Dim(id), _)) => Some(Dim::Sym(id)),
                 Some(&(Sym::Broken, _)) => None,
+                None if self.rejected.contains(&n.node) => None,
                 Some(&(_, first)) => {
                     self.push(ResolveError::NotADimension {
                         at: n.span,
@@ -304,6 +322,7 @@ impl<'a> Resolver<'a> {
                     .filter(|t| (0..=MAX_DIM as i64).contains(t))
                 else {
                     self.push(ResolveError::TimeNotInteger { at: at.span });
+                    self.declare_broken_seq(name);
                     return;
                 };
                 let Some(id) = self.seq_slot(name, false) else {
@@ -328,6 +347,7 @@ impl<'a> Resolver<'a> {
                         earlier,
                         first,
                     });
+                    self.broken.insert(Node::Seq(id));
                     return;
                 }
                 let slot = &mut self.seqs[id];
@@ -394,11 +414,12 @@ impl<'a> Resolver<'a> {
     ) {
         match form {
             ast::LetForm::Plain | ast::LetForm::Function(_) => {
-                if let Some(g) = guard {
-                    self.push(ResolveError::GuardWithoutTime { at: g.span });
-                }
                 let mut params = Vec::new();
                 let mut ok = true;
+                if let Some(g) = guard {
+                    self.push(ResolveError::GuardWithoutTime { at: g.span });
+                    ok = false;
+                }
                 if let ast::LetForm::Function(ps) = form {
                     let mut seen: Vec<&ast::Ident> = Vec::new();
                     for p in ps {
@@ -441,6 +462,7 @@ impl<'a> Resolver<'a> {
             }
             ast::LetForm::Indexed(t) => {
                 if !self.check_local_name(t) {
+                    self.declare_broken_seq(name);
                     return;
                 }
                 if let Some(g) = guard
@@ -451,6 +473,7 @@ impl<'a> Resolver<'a> {
                         time: t.node.clone(),
                         var: g.var.node.clone(),
                     });
+                    self.declare_broken_seq(name);
                     return;
                 }
                 let Some(id) = self.seq_slot(name, true) else {
@@ -500,6 +523,9 @@ impl<'a> Resolver<'a> {
                 }
             }
             let name = slot.name.clone();
+            if !found.is_empty() {
+                self.broken.insert(Node::Seq(id));
+            }
             for (time, given, at, guarded) in found {
                 self.push(ResolveError::GivenAndDefined {
                     at,
@@ -514,8 +540,11 @@ impl<'a> Resolver<'a> {
 
     // ---- second pass
 
+    /// Resolves a statement that does work; one with an error is left out
+    /// of the program (its errors are reported).
     pub(super) fn statement(&mut self, stmt: &'a ast::Stmt) {
         self.ctx = Ctx::default();
+        let errors = self.errors.len();
         let line = self.line(stmt.span);
         let kind = match &stmt.kind {
             ast::StmtKind::Assume { lhs, op, rhs } => {
@@ -535,13 +564,14 @@ impl<'a> Resolver<'a> {
                         });
                     }
                 }
-                if l.shape.is_scalar() && r.shape.is_scalar() {
+                if self.errors.len() == errors {
                     self.prog.assumes.push(ir::Assumption {
                         lhs: l,
                         op: op.node,
                         rhs: r,
                         span: stmt.span,
                     });
+                    self.assume_refs.push(std::mem::take(&mut self.ctx.refs));
                 }
                 return;
             }
@@ -559,12 +589,13 @@ impl<'a> Resolver<'a> {
             } => self.plot_stmt(exprs, over, from, to),
             _ => return,
         };
-        if let Some(kind) = kind {
+        if let Some(kind) = kind.filter(|_| self.errors.len() == errors) {
             self.prog.work.push(ir::Work {
                 kind,
                 line,
                 span: stmt.span,
             });
+            self.work_refs.push(std::mem::take(&mut self.ctx.refs));
         }
     }
 

@@ -140,6 +140,7 @@ impl<'a> Resolver<'a> {
             }
             Some(Sym::Broken) => None,
             None if n == "pi" || n == "π" => Some(Expr::leaf(Op::Pi, Shape::SCALAR, span)),
+            None if self.rejected.contains(n) => None,
             None if is_builtin(n) => {
                 self.push(ResolveError::FunctionAsValue {
                     at: span,
@@ -195,6 +196,7 @@ impl<'a> Resolver<'a> {
 
     /// Records that the definition being resolved uses `to`.
     fn edge(&mut self, to: Node, weight: i64) {
+        self.ctx.refs.push(to);
         if let Some(from) = self.ctx.node {
             self.edges.push((from, to, weight));
         }

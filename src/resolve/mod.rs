@@ -23,7 +23,7 @@ pub(crate) use crate::builtins::{builtin_names, is_builtin};
 use crate::ir::{self, Dim, LocalId, Program, SeqId, SeqPiece, Shape};
 use crate::span::{LineIndex, Span};
 use crate::syntax::ast;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The attributes a `var` may carry, as the reports list them.
 pub(crate) const ATTRIBUTES: [&str; 6] = [
@@ -46,7 +46,32 @@ const STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// Resolves a whole file; collects all errors, not only the first.
 pub fn resolve(file: &ast::File, src: &str) -> Result<Program, Vec<ResolveError>> {
-    on_big_stack(|| Resolver::new(file, src).run())
+    let (prog, errors) = resolve_partial(file, src, &[]);
+    if errors.is_empty() {
+        Ok(prog)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Resolves a file statement by statement: the program of the statements
+/// that resolved (and depend on nothing that failed), and every error once,
+/// in source order. A statement with an error is left out; a declaration
+/// with an error is marked broken, so that what uses it is left out
+/// silently instead of reporting the same mistake again. `broken` names the
+/// declarations of statements that did not parse (same treatment).
+pub fn resolve_partial(
+    file: &ast::File,
+    src: &str,
+    broken: &[ast::Ident],
+) -> (Program, Vec<ResolveError>) {
+    on_big_stack(|| {
+        let mut r = Resolver::new(file, src);
+        for name in broken {
+            r.declare_broken(name);
+        }
+        r.run()
+    })
 }
 
 /// Runs `f` on a thread with a large stack (falls back to the current thread
@@ -153,6 +178,8 @@ struct Ctx {
     own_time: Option<LocalId>,
     /// Upper bounds of range-bound integers relative to `own_time`.
     offsets: HashMap<LocalId, TimeOff>,
+    /// Every definition the expression refers to directly.
+    refs: Vec<Node>,
 }
 
 struct Resolver<'a> {
@@ -174,6 +201,14 @@ struct Resolver<'a> {
     depth_reported: bool,
     claim_names: HashMap<String, Span>,
     errors: Vec<ResolveError>,
+    /// Definitions with an error (in themselves or in what they use).
+    broken: HashSet<Node>,
+    /// Built-in names a declaration tried to take (reported there): their
+    /// uses are not reported again.
+    rejected: HashSet<String>,
+    /// The definitions each of `prog.work` and `prog.assumes` refers to.
+    work_refs: Vec<Vec<Node>>,
+    assume_refs: Vec<Vec<Node>>,
 }
 
 impl<'a> Resolver<'a> {
@@ -193,10 +228,14 @@ impl<'a> Resolver<'a> {
             depth_reported: false,
             claim_names: HashMap::new(),
             errors: Vec::new(),
+            broken: HashSet::new(),
+            rejected: HashSet::new(),
+            work_refs: Vec::new(),
+            assume_refs: Vec::new(),
         }
     }
 
-    fn run(mut self) -> Result<Program, Vec<ResolveError>> {
+    fn run(mut self) -> (Program, Vec<ResolveError>) {
         let file = self.file;
         for stmt in &file.stmts {
             self.declare(stmt);
@@ -215,6 +254,7 @@ impl<'a> Resolver<'a> {
         let blocked = std::mem::take(&mut self.shape_blocked);
         let mut seen = Vec::new();
         for (s, span) in blocked {
+            self.broken.insert(Node::Seq(s));
             if in_cycles.contains(&Node::Seq(s)) || seen.contains(&s) {
                 continue;
             }
@@ -222,19 +262,66 @@ impl<'a> Resolver<'a> {
             let name = self.seqs[s].name.clone();
             self.push(ResolveError::SequenceShapeUnknown { at: span, name });
         }
-        if !self.errors.is_empty() {
-            let mut errors = self.errors;
-            errors.sort_by_key(|e| (e.span().start, e.span().end));
-            errors.dedup();
-            return Err(errors);
-        }
-        Ok(self.finish())
+        self.broken.extend(in_cycles);
+        self.drop_broken();
+        let mut errors = std::mem::take(&mut self.errors);
+        errors.sort_by_key(|e| (e.span().start, e.span().end));
+        errors.dedup();
+        (self.finish(), errors)
     }
 
-    /// Moves the resolved bodies into the program (only called without errors).
+    /// Marks every definition that failed, or uses one that did, as broken,
+    /// and leaves out the statements and assumptions that use one.
+    fn drop_broken(&mut self) {
+        for (id, slot) in self.lets.iter().enumerate() {
+            if slot.body.is_none() {
+                self.broken.insert(Node::Let(id));
+            }
+        }
+        for (id, slot) in self.seqs.iter().enumerate() {
+            if slot.def.as_ref().is_some_and(|d| d.body.is_none()) {
+                self.broken.insert(Node::Seq(id));
+            }
+        }
+        loop {
+            let before = self.broken.len();
+            for &(from, to, _) in &self.edges {
+                if self.broken.contains(&to) {
+                    self.broken.insert(from);
+                }
+            }
+            if self.broken.len() == before {
+                break;
+            }
+        }
+        let broken = &self.broken;
+        let ok = |refs: &Vec<Node>| !refs.iter().any(|n| broken.contains(n));
+        let keep: Vec<bool> = self.work_refs.iter().map(ok).collect();
+        let mut it = keep.iter();
+        self.prog
+            .work
+            .retain(|_| *it.next().expect("one entry per statement"));
+        let keep: Vec<bool> = self.assume_refs.iter().map(ok).collect();
+        let mut it = keep.iter();
+        self.prog
+            .assumes
+            .retain(|_| *it.next().expect("one entry per assumption"));
+    }
+
+    /// Moves the resolved bodies into the program. A broken definition
+    /// keeps its place (ids stay valid) with a placeholder body that no
+    /// statement of the program reaches.
     fn finish(mut self) -> Program {
+        let placeholder = |span: Span| {
+            ir::Expr::new(
+                ir::Op::Num(num_rational::BigRational::from_integer(0.into())),
+                Vec::new(),
+                Shape::SCALAR,
+                span,
+            )
+        };
         for slot in std::mem::take(&mut self.lets) {
-            let body = slot.body.expect("resolved without errors");
+            let body = slot.body.unwrap_or_else(|| placeholder(slot.name_span));
             self.prog.lets.push(ir::LetDecl {
                 name: slot.name,
                 params: slot.params,
@@ -246,8 +333,9 @@ impl<'a> Resolver<'a> {
         for slot in std::mem::take(&mut self.seqs) {
             let mut pieces = slot.given;
             let mut shape = slot.given_shape;
-            if let Some(def) = slot.def {
-                let body = def.body.expect("resolved without errors");
+            if let Some(def) = slot.def
+                && let Some(body) = def.body
+            {
                 shape = shape.or(Some(body.shape));
                 pieces.push(SeqPiece::Defined {
                     local: def.local,
@@ -258,7 +346,7 @@ impl<'a> Resolver<'a> {
             }
             self.prog.seqs.push(ir::SeqDecl {
                 name: slot.name,
-                shape: shape.expect("a sequence has a given or a defined piece"),
+                shape: shape.unwrap_or(Shape::SCALAR),
                 pieces,
                 span: slot.name_span,
             });
@@ -326,7 +414,8 @@ impl<'a> Resolver<'a> {
             },
         );
         let value = self.lets[id].value;
-        let body = self.expr(value);
+        let errors = self.errors.len();
+        let body = self.expr(value).filter(|_| self.errors.len() == errors);
         self.ctx = saved;
         let slot = &mut self.lets[id];
         slot.state = if body.is_some() {
@@ -360,6 +449,7 @@ impl<'a> Resolver<'a> {
                 ..Ctx::default()
             },
         );
+        let errors = self.errors.len();
         let guard_ir = guard.and_then(|g| {
             let bound = self.int_expr(&g.bound, IntegerRole::GuardBound)?;
             Some((g.op.node, bound))
@@ -381,6 +471,7 @@ impl<'a> Resolver<'a> {
                 declaration: first,
             });
         }
+        let body = body.filter(|_| self.errors.len() == errors);
         let def = self.seqs[id].def.as_mut().expect("checked");
         def.state = if body.is_some() {
             State::Done

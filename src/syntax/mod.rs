@@ -40,12 +40,43 @@ pub(crate) const MAX_STATEMENT_BYTES: usize = 16 * 1024;
 /// file's functions (`let f(…)`, `fun g`) are known before any expression is
 /// lowered; only a function's name followed by `(` is a call.
 pub fn parse(src: &str) -> Result<ast::File, Vec<SyntaxError>> {
+    let parsed = parse_partial(src);
+    if parsed.errors.is_empty() {
+        Ok(parsed.file)
+    } else {
+        Err(parsed.errors)
+    }
+}
+
+/// What [`parse_partial`] makes of a file: the statements that parsed, the
+/// errors of those that did not (in source order), and the names those
+/// would have declared, as far as their first words tell.
+#[derive(Debug)]
+pub struct Partial {
+    pub file: ast::File,
+    pub errors: Vec<SyntaxError>,
+    pub undeclared: Vec<ast::Ident>,
+}
+
+/// Parses a file statement by statement: a statement that does not parse
+/// is reported and left out, and parsing goes on at the next statement (a
+/// line starting with a statement keyword, or after an unclosed bracket,
+/// the next such line).
+pub fn parse_partial(src: &str) -> Partial {
     let (chunks, mut errors) = split(src);
     let mut parsed = Vec::new();
-    for chunk in chunks.iter().filter(|c| !c.failed) {
+    let mut undeclared = Vec::new();
+    for chunk in &chunks {
+        if chunk.failed {
+            undeclared.extend(declared_names(src, chunk));
+            continue;
+        }
         match parse_chunk(src, chunk) {
             Ok(p) => parsed.push(p),
-            Err(e) => errors.push(e),
+            Err(e) => {
+                errors.push(e);
+                undeclared.extend(declared_names(src, chunk));
+            }
         }
     }
     let mut functions: HashSet<&str> = HashSet::new();
@@ -58,15 +89,71 @@ pub fn parse(src: &str) -> Result<ast::File, Vec<SyntaxError>> {
     for (pair, off, span) in parsed {
         match lower::statement(pair, off, span, &functions) {
             Ok(stmt) => stmts.push(stmt),
-            Err(e) => errors.push(e),
+            Err(e) => {
+                errors.push(e);
+                let chunk = Chunk {
+                    start: span.start,
+                    end: span.end,
+                    failed: true,
+                };
+                undeclared.extend(declared_names(src, &chunk));
+            }
         }
     }
-    if errors.is_empty() {
-        Ok(ast::File { stmts })
-    } else {
-        errors.sort_by_key(|e| (e.span().start, e.span().end));
-        Err(errors)
+    errors.sort_by_key(|e| (e.span().start, e.span().end));
+    Partial {
+        file: ast::File { stmts },
+        errors,
+        undeclared,
     }
+}
+
+/// The names a statement that did not parse would have declared, read
+/// from its words: `dim a, b = 3`, `var x, y: ...`, `idx i, j: n`, `fun g`,
+/// `let z = ...`, `let f(u) = ...`, `let h[t] = ...`. Their uses elsewhere
+/// are then not reported as undeclared.
+fn declared_names(src: &str, chunk: &Chunk) -> Vec<ast::Ident> {
+    let text = &src[chunk.start..chunk.end];
+    let word = first_word(text);
+    let mut names = Vec::new();
+    let list = match word {
+        "dim" | "var" | "idx" => true,
+        "fun" | "let" => false,
+        _ => return names,
+    };
+    let mut at = word.len();
+    loop {
+        let rest = &text[at..];
+        let skipped = rest.len() - rest.trim_start_matches(is_blank).len();
+        at += skipped;
+        let name = first_word(&text[at..]);
+        let starts_ok = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_');
+        if !starts_ok {
+            break;
+        }
+        let start = chunk.start + at;
+        names.push(crate::span::Spanned::new(
+            name.to_string(),
+            Span::new(start, start + name.len()),
+        ));
+        at += name.len();
+        if !list {
+            break;
+        }
+        // Skip to the next item of the list: past `= value`, up to `,`.
+        let rest = &text[at..];
+        let Some(next) = rest.find([',', ':', '\n']) else {
+            break;
+        };
+        if !rest[next..].starts_with(',') {
+            break;
+        }
+        at += next + 1;
+    }
+    names
 }
 
 /// The words that start a statement, in the order the docs list them:
