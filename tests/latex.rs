@@ -194,7 +194,8 @@ fn standalone_is_one_document() {
     assert!(
         out.contains(
             "\\section*{\\texttt{tests/inputs/err\\_unknown\\_name.grad}}\n\
-             % not checked: 1 input error\nnot checked: 1 input error\n\n\
+             % tests/inputs/err_unknown_name.grad\n\
+             % line 4:10: input error: unknown name `y`\n\
              \\section*{\\texttt{examples/q1\\_step\\_activation.grad}}\n"
         ),
         "{out}"
