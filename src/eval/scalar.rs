@@ -700,53 +700,6 @@ trait LiftConst: Scalar + Sized {
 }
 impl<S: Scalar> LiftConst for S {}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn q(n: i64, d: i64) -> BigRational {
-        BigRational::new(BigInt::from(n), BigInt::from(d))
-    }
-
-    #[test]
-    fn dual_product_and_quotient_rules() {
-        let x = Dual { v: 3.0, d: 1.0 };
-        let y = x.mul(&x).div(&Dual::from_i64(2)).unwrap();
-        assert_eq!(y, Dual { v: 4.5, d: 3.0 });
-        let r = Dual::<f64>::one().div(&x).unwrap();
-        assert_eq!(r.d, -1.0 / 9.0);
-    }
-
-    #[test]
-    fn second_derivative_through_nested_duals() {
-        // f(x) = x^3 at x = 2: f'' = 12.
-        let x: Dual<Dual<f64>> = Dual {
-            v: Dual { v: 2.0, d: 1.0 },
-            d: Dual { v: 1.0, d: 0.0 },
-        };
-        let f = x.mul(&x).mul(&x);
-        assert_eq!(f.d.d, 12.0);
-        assert!(Dual::<Dual<f64>>::make_dual(&f, &f).is_err());
-    }
-
-    #[test]
-    fn exact_arithmetic_refuses_transcendentals() {
-        assert_eq!(q(1, 2).exp(), Err(EvalError::NotExact));
-        assert_eq!(Scalar::sqrt(&q(9, 4)), Ok(q(3, 2)));
-        assert_eq!(Scalar::sqrt(&q(2, 1)), Err(EvalError::NotExact));
-        assert!(matches!(q(0, 1).log(), Err(EvalError::Undefined(_))));
-        assert!(matches!(
-            q(1, 1).div(&q(0, 1)),
-            Err(EvalError::Undefined(_))
-        ));
-        let d = Dual {
-            v: q(1, 3),
-            d: q(1, 1),
-        };
-        assert_eq!(d.mul(&d).d, q(2, 3));
-    }
-}
-
 /// Every scalar type is an arithmetic for the built-in functions' table.
 impl<S: Scalar> crate::ir::vocab::Arith for S {
     type Err = EvalError;
@@ -794,5 +747,52 @@ impl<S: Scalar> crate::ir::vocab::Arith for S {
     }
     fn sign(&self) -> Ordering {
         Scalar::sign(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(n: i64, d: i64) -> BigRational {
+        BigRational::new(BigInt::from(n), BigInt::from(d))
+    }
+
+    #[test]
+    fn dual_product_and_quotient_rules() {
+        let x = Dual { v: 3.0, d: 1.0 };
+        let y = x.mul(&x).div(&Dual::from_i64(2)).unwrap();
+        assert_eq!(y, Dual { v: 4.5, d: 3.0 });
+        let r = Dual::<f64>::one().div(&x).unwrap();
+        assert_eq!(r.d, -1.0 / 9.0);
+    }
+
+    #[test]
+    fn second_derivative_through_nested_duals() {
+        // f(x) = x^3 at x = 2: f'' = 12.
+        let x: Dual<Dual<f64>> = Dual {
+            v: Dual { v: 2.0, d: 1.0 },
+            d: Dual { v: 1.0, d: 0.0 },
+        };
+        let f = x.mul(&x).mul(&x);
+        assert_eq!(f.d.d, 12.0);
+        assert!(Dual::<Dual<f64>>::make_dual(&f, &f).is_err());
+    }
+
+    #[test]
+    fn exact_arithmetic_refuses_transcendentals() {
+        assert_eq!(q(1, 2).exp(), Err(EvalError::NotExact));
+        assert_eq!(Scalar::sqrt(&q(9, 4)), Ok(q(3, 2)));
+        assert_eq!(Scalar::sqrt(&q(2, 1)), Err(EvalError::NotExact));
+        assert!(matches!(q(0, 1).log(), Err(EvalError::Undefined(_))));
+        assert!(matches!(
+            q(1, 1).div(&q(0, 1)),
+            Err(EvalError::Undefined(_))
+        ));
+        let d = Dual {
+            v: q(1, 3),
+            d: q(1, 1),
+        };
+        assert_eq!(d.mul(&d).d, q(2, 3));
     }
 }
