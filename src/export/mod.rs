@@ -14,7 +14,7 @@ mod python;
 use crate::derive;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
-    Attr, CmpOp, Dim, DimId, Expr, FunKind, LetId, Op, Program, SeqId, SeqPiece, Shape, WorkKind,
+    Attr, Dim, DimId, Expr, FunKind, LetId, Op, Program, SeqId, SeqPiece, Shape, WorkKind,
 };
 use crate::ir::{build, unroll};
 use crate::lecture::{self, BackwardPass, PassLine};
@@ -639,44 +639,6 @@ fn needed(prog: &Program, roots: &[&Expr]) -> Result<Needed, ExportError> {
     Ok(out)
 }
 
-/// Which `Defined` piece gives `seq[t]` (as `derive` picks it).
-fn piece_at(prog: &Program, s: SeqId, t: i64) -> Option<usize> {
-    let seq = &prog.seqs[s];
-    if seq
-        .pieces
-        .iter()
-        .any(|p| matches!(p, SeqPiece::GivenAt { at, .. } if *at == t))
-    {
-        return None;
-    }
-    for (i, p) in seq.pieces.iter().enumerate() {
-        if let SeqPiece::Defined { local, guard, .. } = p {
-            let ok = match guard {
-                None => true,
-                Some((op, bound)) => {
-                    let b = build::relabel(bound, &|n: &Expr| match n.op {
-                        Op::Local(l) if l == *local => Some(build::num(t, n.span)),
-                        _ => None,
-                    });
-                    match unroll::const_int(prog, &b) {
-                        Some(b) => match op {
-                            CmpOp::Lt => t < b,
-                            CmpOp::Le => t <= b,
-                            CmpOp::Gt => t > b,
-                            CmpOp::Ge => t >= b,
-                        },
-                        None => false,
-                    }
-                }
-            };
-            if ok {
-                return Some(i);
-            }
-        }
-    }
-    None
-}
-
 /// `lo..=hi` as (lo, hi - len), when `ts` is exactly that range.
 fn range_of(ts: &BTreeSet<i64>, len: i64) -> Option<(i64, i64)> {
     let lo = *ts.first()?;
@@ -737,8 +699,10 @@ fn plans(
                 let Some((lo, hi)) = range_of(defined, len as i64) else {
                     return bad("its elements are not consecutive times");
                 };
-                let pieces: BTreeSet<Option<usize>> =
-                    defined.iter().map(|t| piece_at(&p, *s, *t)).collect();
+                let pieces: BTreeSet<Option<usize>> = defined
+                    .iter()
+                    .map(|t| unroll::piece_at(&p, *s, *t))
+                    .collect();
                 match pieces.into_iter().collect::<Vec<_>>().as_slice() {
                     [Some(i)] => Some((lo, hi, *i)),
                     _ => return bad("different definitions apply at different times"),

@@ -3,7 +3,7 @@
 //! ranges, and the definition of a sequence element at a concrete time.
 //! Derive, simplify's proofs and export all see recurrences through these.
 
-use super::build::{add, add_opt, eye, mul, nested_deeper_than, num, zeros};
+use super::build::{add, add_opt, eye, mul, nested_deeper_than, num, relabel, zeros};
 use super::{CmpOp, Dim, DimId, Expr, Op, Program, SeqId, SeqPiece, Shape};
 use crate::span::Span;
 use num_rational::BigRational;
@@ -193,42 +193,53 @@ pub fn expand(prog: &Program, e: &Expr, depth: usize) -> R<Expr> {
 /// The definition of sequence element `seq[t]` as written (its time made
 /// literal), not yet expanded; None for a given element.
 pub fn seq_body(prog: &Program, s: SeqId, t: i64, span: Span) -> R<Option<Expr>> {
+    let Some(i) = piece_at(prog, s, t) else {
+        return Ok(None);
+    };
+    match &prog.seqs[s].pieces[i] {
+        SeqPiece::Defined { local, body, .. } => {
+            Ok(Some(subst(body, &Op::Local(*local), &num(t, span), 0)?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Which `Defined` piece gives `seq[t]` (the first whose guard holds; none where a value is given at t).
+pub fn piece_at(prog: &Program, s: SeqId, t: i64) -> Option<usize> {
     let seq = &prog.seqs[s];
-    let tv = num(t, span);
-    let mut found = None;
-    if !seq
+    if seq
         .pieces
         .iter()
         .any(|p| matches!(p, SeqPiece::GivenAt { at, .. } if *at == t))
     {
-        for p in &seq.pieces {
-            if let SeqPiece::Defined {
-                local, guard, body, ..
-            } = p
-            {
-                let ok = match guard {
-                    None => true,
-                    Some((op, bound)) => {
-                        let b = subst(bound, &Op::Local(*local), &tv, 0)?;
-                        match const_int(prog, &b) {
-                            Some(b) => match op {
-                                CmpOp::Lt => t < b,
-                                CmpOp::Le => t <= b,
-                                CmpOp::Gt => t > b,
-                                CmpOp::Ge => t >= b,
-                            },
-                            None => false,
-                        }
+        return None;
+    }
+    for (i, p) in seq.pieces.iter().enumerate() {
+        if let SeqPiece::Defined { local, guard, .. } = p {
+            let ok = match guard {
+                None => true,
+                Some((op, bound)) => {
+                    let b = relabel(bound, &|n: &Expr| match n.op {
+                        Op::Local(l) if l == *local => Some(num(t, n.span)),
+                        _ => None,
+                    });
+                    match const_int(prog, &b) {
+                        Some(b) => match op {
+                            CmpOp::Lt => t < b,
+                            CmpOp::Le => t <= b,
+                            CmpOp::Gt => t > b,
+                            CmpOp::Ge => t >= b,
+                        },
+                        None => false,
                     }
-                };
-                if ok {
-                    found = Some(subst(body, &Op::Local(*local), &tv, 0)?);
-                    break;
                 }
+            };
+            if ok {
+                return Some(i);
             }
         }
     }
-    Ok(found)
+    None
 }
 
 /// `e` with let-function calls inlined, sums and products over concrete
