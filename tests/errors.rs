@@ -208,6 +208,7 @@ fn cases() -> Vec<Case> {
         File("err_trace_not_square.grad") => [Resolve(NeedsSquare { .. })],
         File("err_eye_bad_argument.grad") => [Resolve(DimArgument { .. })],
         File("err_wrt_expression.grad") => [Resolve(WrtNotVariable { .. })],
+        File("err_point_not_named.grad") => [Resolve(PointNotNamed { .. })],
         File("err_grad_of_nonscalar.grad") => [Resolve(GradNonScalar { .. })],
         File("err_jac_of_nonvector.grad") => [Resolve(JacNonVector { .. })],
         File("err_jac_wrt_matrix.grad") => [Resolve(JacWrtNonVector { .. })],

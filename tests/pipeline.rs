@@ -10,6 +10,10 @@ use gradproof::render::{self, Format};
 use std::path::{Path, PathBuf};
 
 fn run(path: &Path, display: &str, format: Format) -> (String, bool) {
+    run_seeded(path, display, format, 0)
+}
+
+fn run_seeded(path: &Path, display: &str, format: Format, seed: u64) -> (String, bool) {
     let bytes = std::fs::read(path).unwrap();
     let (src, prog) = match gradproof::load(display, &bytes) {
         Ok(p) => p,
@@ -18,7 +22,11 @@ fn run(path: &Path, display: &str, format: Format) -> (String, bool) {
             gradproof::diagnostics::render(display, &String::from_utf8_lossy(&bytes), &d)
         ),
     };
-    let report = check::check_program(display, &src, &prog, &Options::default());
+    let opts = Options {
+        seed,
+        ..Options::default()
+    };
+    let report = check::check_program(display, &src, &prog, &opts);
     (
         render::render(&prog, &src, &report, format),
         report.any_unmet(),
@@ -78,3 +86,30 @@ fn shared_examples_meet_their_expectations() {
         assert!(!unmet, "{display}: a claim missed its expectation:\n{text}");
     }
 }
+
+/// The language's constructs beyond the lecture's, one input file each: the
+/// exact text and JSON output at seed 0, and every expectation met at
+/// several seeds.
+#[test]
+fn language_inputs_text_and_json() {
+    let settings = snapshot_settings();
+    for name in LANGUAGE_INPUTS {
+        let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/inputs")
+            .join(name);
+        let display = format!("tests/inputs/{name}");
+        let (text, _) = run(&f, &display, Format::Text);
+        settings.bind(|| insta::assert_snapshot!(format!("text@{name}"), text));
+        let (json, _) = run(&f, &display, Format::Json);
+        settings.bind(|| insta::assert_snapshot!(format!("json@{name}"), json));
+        for seed in [0, 3, 11] {
+            let (text, unmet) = run_seeded(&f, &display, Format::Text, seed);
+            assert!(
+                !unmet,
+                "{display}, seed {seed}: a claim missed its expectation:\n{text}"
+            );
+        }
+    }
+}
+
+const LANGUAGE_INPUTS: &[&str] = &["grad_at_point.grad"];

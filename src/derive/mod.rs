@@ -17,7 +17,7 @@ mod forward;
 mod graph;
 mod reverse;
 
-use crate::ir::unroll::{MAX_DEPTH, UnrollError};
+use crate::ir::unroll::{MAX_DEPTH, UnrollError, subst};
 use crate::ir::{Expr, Op, Program, Shape, build::nested_deeper_than};
 use crate::span::Span;
 
@@ -104,7 +104,7 @@ fn elim(prog: &Program, e: &Expr, depth: usize) -> R<Expr> {
     if depth > MAX_DEPTH {
         return err(e.span, "expression nested too deeply");
     }
-    if !e.any(&|x| matches!(x.op, Op::Grad | Op::Jac | Op::Hess | Op::D)) {
+    if !e.any(&|x| is_derivative(prog, x)) {
         return Ok(e.clone());
     }
     if matches!(e.op, Op::Grad | Op::Jac | Op::Hess | Op::D) {
@@ -115,7 +115,27 @@ fn elim(prog: &Program, e: &Expr, depth: usize) -> R<Expr> {
         .iter()
         .map(|a| elim(prog, a, depth + 1))
         .collect::<R<Vec<_>>>()?;
+    if let Op::CallLet(id) = e.op {
+        // A gradient at a point (`let G(w) = grad(J(w), w)`): the call is
+        // inlined, so the derivative is taken at the node passed in (resolve
+        // accepts only variables and named intermediates there).
+        let decl = &prog.lets[id];
+        let mut body = decl.body.clone();
+        for (p, a) in decl.params.iter().zip(&args) {
+            body = subst(&body, &Op::Local(*p), a, 0)?;
+        }
+        return elim(prog, &body, depth + 1);
+    }
     Ok(Expr::new(e.op.clone(), args, e.shape, e.span))
+}
+
+/// A derivative node, or a let-function call whose body holds one.
+fn is_derivative(prog: &Program, e: &Expr) -> bool {
+    match e.op {
+        Op::Grad | Op::Jac | Op::Hess | Op::D => true,
+        Op::CallLet(id) => prog.lets[id].body.any(&|x| is_derivative(prog, x)),
+        _ => false,
+    }
 }
 
 /// The gradient of scalar `f` w.r.t. `wrt` (a variable, let name, sequence

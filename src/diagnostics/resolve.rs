@@ -547,6 +547,18 @@ impl From<ResolveError> for Diagnostic {
                 "can only differentiate with respect to a variable or a named intermediate",
                 format!("`{expr}` is neither; name it with `let` first"),
             ),
+            PointNotNamed {
+                function,
+                param,
+                expr,
+                ..
+            } => Diagnostic::new(
+                at,
+                format!(
+                    "`{function}` differentiates with respect to `{param}`, so its argument must be a variable or a named intermediate"
+                ),
+                format!("`{expr}` is neither; name the point with `let` first"),
+            ),
             GradNonScalar { expr, shape, .. } => Diagnostic::new(
                 at,
                 format!("grad needs a scalar function; {expr} is {shape}, use jac"),

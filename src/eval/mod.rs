@@ -886,6 +886,22 @@ impl<'a, S: Scalar> Ev<'a, S> {
                 args.len()
             ));
         }
+        if decl
+            .body
+            .any(&|x| matches!(x.op, Op::Grad | Op::Jac | Op::Hess | Op::D))
+        {
+            // A gradient at a point: the derivative is taken at the node the
+            // caller passed, so the call is evaluated as its inlined body.
+            let mut body = decl.body.clone();
+            for (p, x) in decl.params.iter().zip(args) {
+                body = ir::unroll::subst(&body, &Op::Local(*p), x, 0)
+                    .or_else(|e| unsupported(e.message))?;
+            }
+            self.enter()?;
+            let r = self.eval(&body);
+            self.nest -= 1;
+            return r;
+        }
         let mut bound = Vec::with_capacity(args.len());
         for (p, x) in decl.params.iter().zip(args) {
             bound.push((*p, LocalVal::Mat(self.eval(x)?)));

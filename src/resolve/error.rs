@@ -311,6 +311,14 @@ pub enum ResolveError {
     },
     /// `grad(J, W x)`: not a variable or named intermediate.
     WrtNotVariable { at: Span, expr: String },
+    /// `G(2 w)` where `G` differentiates with respect to its parameter: the
+    /// point must be a variable or a named intermediate.
+    PointNotNamed {
+        at: Span,
+        function: String,
+        param: String,
+        expr: String,
+    },
     /// `grad(W x, W)`: a non-scalar function.
     GradNonScalar {
         at: Span,
@@ -505,6 +513,7 @@ impl ResolveError {
             | NeedsSquare { at, .. }
             | DimArgument { at, .. }
             | WrtNotVariable { at, .. }
+            | PointNotNamed { at, .. }
             | GradNonScalar { at, .. }
             | JacNonVector { at, .. }
             | JacWrtNonVector { at, .. }

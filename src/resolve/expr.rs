@@ -856,6 +856,22 @@ impl<'a> Resolver<'a> {
         if !ok {
             return None;
         }
+        for (a, &p) in actual.iter().zip(&params) {
+            let named = matches!(a.op, Op::Var(_) | Op::Let(_) | Op::SeqAt(_));
+            let wrt = self.lets[id].body.as_ref();
+            if !named && wrt.is_some_and(|b| b.any(&|x| is_derivative_wrt(x, p))) {
+                self.push(ResolveError::PointNotNamed {
+                    at: a.span,
+                    function: name.clone(),
+                    param: self.prog.locals[p].name.clone(),
+                    expr: self.short(a.span),
+                });
+                ok = false;
+            }
+        }
+        if !ok {
+            return None;
+        }
         Some(Expr::new(Op::CallLet(id), actual, shape?, span))
     }
 
@@ -1072,6 +1088,7 @@ impl<'a> Resolver<'a> {
     ) -> R {
         let wrt_ok = match &x.op {
             Op::Var(_) | Op::Let(_) | Op::SeqAt(_) => true,
+            Op::Local(l) => matches!(self.prog.locals[*l].kind, LocalKind::Param(_)),
             Op::Component => matches!(x.args[0].op, Op::Var(_) | Op::Let(_) | Op::SeqAt(_)),
             _ => false,
         };
@@ -1151,6 +1168,14 @@ impl<'a> Resolver<'a> {
         };
         Some(Expr::new(op, vec![f, x], shape, span))
     }
+}
+
+/// A derivative with respect to the let-function parameter `p` (or one of
+/// its components): its call sites must pass a point that is a graph node.
+fn is_derivative_wrt(e: &Expr, p: crate::ir::LocalId) -> bool {
+    let wrt = |x: &Expr| x.op == Op::Local(p);
+    matches!(e.op, Op::Grad | Op::Jac | Op::Hess | Op::D)
+        && (wrt(&e.args[1]) || (e.args[1].op == Op::Component && wrt(&e.args[1].args[0])))
 }
 
 /// The value of a constant integer exponent such as `2` or `-1`.
