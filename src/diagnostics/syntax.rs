@@ -99,9 +99,9 @@ impl From<SyntaxError> for Diagnostic {
             TooManyOperators { .. } => Diagnostic::new(
                 at,
                 format!(
-                    "expression has more than {MAX_OPERATORS} operators; split it into named parts with `let`"
+                    "expression nests more than {MAX_OPERATORS} minus signs and powers; split it into named parts with `let`"
                 ),
-                "too many operators",
+                "nested too deep",
             ),
             RaggedRows { width, len, .. } => Diagnostic::new(
                 at,

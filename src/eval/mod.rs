@@ -251,6 +251,14 @@ struct Deps {
 
 impl Deps {
     fn new(prog: &Program) -> Deps {
+        if prog.idxs.is_empty() {
+            // Nothing can depend on an index: skip walking every definition
+            // (an evaluator is made per sample point).
+            return Deps {
+                let_idx: vec![false; prog.lets.len()],
+                seq_idx: vec![false; prog.seqs.len()],
+            };
+        }
         #[derive(Default)]
         struct Refs {
             idx: bool,

@@ -39,8 +39,8 @@ pub enum SyntaxError {
     /// An expression tree deeper than [`super::MAX_EXPR_DEPTH`]: 15
     /// bracket levels of 150-term sums.
     ExprTooDeep { at: Span },
-    /// More than [`super::MAX_OPERATORS`] operators between two
-    /// brackets: `show - - - … x`.
+    /// More than [`super::MAX_OPERATORS`] prefix minuses or powers nested
+    /// between two brackets: `show - - - … x`, `x^x^…^x`.
     TooManyOperators { at: Span },
     /// Matrix rows of different lengths: `show [[1, 2], [3]]`.
     RaggedRows { at: Span, width: usize, len: usize },

@@ -16,8 +16,8 @@ use num_traits::{One, Zero};
 use pest::iterators::Pair;
 use std::collections::HashSet;
 
-/// At most this many operators (prefix, infix, postfix, juxtaposition) in
-/// one flat expression, i.e. between two brackets.
+/// At most this many prefix minuses and powers nested in one flat
+/// expression (`- - x`, `a^b^c`): the Pratt parser recurses once for each.
 pub(crate) const MAX_OPERATORS: usize = 256;
 /// No AST expression is deeper than this.
 pub(crate) const MAX_EXPR_DEPTH: u32 = 512;
@@ -156,13 +156,27 @@ impl Infix {
 }
 
 /// Applies the precedence table to a flat sequence (the grammar guarantees
-/// it alternates correctly). Recursion is bounded by the operator count.
+/// it alternates correctly). Recursion is bounded by [`MAX_OPERATORS`].
 struct Pratt {
     items: std::iter::Peekable<std::vec::IntoIter<Item>>,
+    /// The whole flat expression, for the error when it nests too deep.
+    whole: Span,
+    /// Calls of `parse` in progress: prefix minuses and powers nest them.
+    depth: usize,
 }
 
 impl Pratt {
     fn parse(&mut self, min_bp: u8, exponent: bool) -> Res<Deep> {
+        self.depth += 1;
+        if self.depth > MAX_OPERATORS + 1 {
+            return Err(SyntaxError::TooManyOperators { at: self.whole });
+        }
+        let r = self.parse_level(min_bp, exponent);
+        self.depth -= 1;
+        r
+    }
+
+    fn parse_level(&mut self, min_bp: u8, exponent: bool) -> Res<Deep> {
         let mut lhs = match self.items.next() {
             Some(Item::Operand(d)) => d,
             Some(Item::Neg(span)) => {
@@ -218,6 +232,10 @@ impl Pratt {
                         break;
                     }
                     let op = *op;
+                    if let Infix::Bin(BinOp::Add | BinOp::Sub) = op {
+                        lhs = self.sum_chain(lhs, r_bp)?;
+                        continue;
+                    }
                     self.items.next();
                     let is_pow = matches!(op, Infix::Pow { .. });
                     let rhs = self.parse(r_bp, is_pow)?;
@@ -242,6 +260,63 @@ impl Pratt {
         }
         Ok(lhs)
     }
+}
+
+impl Pratt {
+    /// `t0 ± t1 ± … ± tk` at one precedence level. Short chains keep the
+    /// left-associative tree of the precedence table; a long flat sum (a
+    /// generated file's 200,000 terms) becomes a balanced tree of the same
+    /// value, so its depth grows as log k and no later pass recurses k deep.
+    fn sum_chain(&mut self, first: Deep, r_bp: u8) -> Res<Deep> {
+        let mut terms = vec![(BinOp::Add, first)];
+        while let Some(Item::Infix(Infix::Bin(op @ (BinOp::Add | BinOp::Sub)))) = self.items.peek()
+        {
+            let op = *op;
+            self.items.next();
+            terms.push((op, self.parse(r_bp, false)?));
+        }
+        if terms.len() <= LEFT_CHAIN_TERMS {
+            let mut it = terms.into_iter();
+            let (_, mut lhs) = it.next().expect("the first term");
+            for (op, rhs) in it {
+                lhs = binary(op, lhs, rhs)?;
+            }
+            return Ok(lhs);
+        }
+        balanced_sum(terms)
+    }
+}
+
+/// Chains of at most this many terms keep the precedence table's
+/// left-associative shape (every lecture expression does).
+const LEFT_CHAIN_TERMS: usize = 64;
+
+fn binary(op: BinOp, (l, ld): Deep, (r, rd): Deep) -> Res<Deep> {
+    let span = l.span.join(r.span);
+    let kind = ExprKind::Binary {
+        op,
+        lhs: Box::new(l),
+        rhs: Box::new(r),
+    };
+    build(kind, span, ld.max(rd))
+}
+
+/// `Σ sᵢ tᵢ` over `terms` (each with its sign), written with the first
+/// term's sign factored out: `t_lo ± …`. Two halves with first signs `s`
+/// and `s'` combine as `L + R` when the signs agree and `L − R` otherwise,
+/// which is exactly `s (L + s s' R)`.
+fn balanced_sum(mut terms: Vec<(BinOp, Deep)>) -> Res<Deep> {
+    if terms.len() == 1 {
+        return Ok(terms.pop().expect("one term").1);
+    }
+    let right = terms.split_off(terms.len() / 2);
+    let (s_left, s_right) = (terms[0].0, right[0].0);
+    let op = if s_left == s_right {
+        BinOp::Add
+    } else {
+        BinOp::Sub
+    };
+    binary(op, balanced_sum(terms)?, balanced_sum(right)?)
 }
 
 fn num(n: i64) -> ExprKind {
@@ -591,7 +666,6 @@ impl Lower<'_> {
     fn deep_expr(&self, p: Pair<'_, Rule>) -> Res<Deep> {
         let whole = self.span(&p);
         let mut items = Vec::new();
-        let mut operators = 0usize;
         let mut pending: Vec<Item> = Vec::new();
         for q in p.into_inner() {
             let span = self.span(&q);
@@ -624,18 +698,12 @@ impl Lower<'_> {
                 other => unreachable!("unexpected rule in an expression: {other:?}"),
             };
             pending.push(item);
-            for item in pending.drain(..) {
-                if !matches!(item, Item::Operand(_)) {
-                    operators += 1;
-                    if operators > MAX_OPERATORS {
-                        return Err(SyntaxError::TooManyOperators { at: whole });
-                    }
-                }
-                items.push(item);
-            }
+            items.append(&mut pending);
         }
         let mut pratt = Pratt {
             items: items.into_iter().peekable(),
+            whole,
+            depth: 0,
         };
         pratt.parse(0, false)
     }
