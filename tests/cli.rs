@@ -356,6 +356,24 @@ fn summary_counts_derived_results_that_are_not_cross_checked() {
 }
 
 #[test]
+fn a_result_that_cannot_be_derived_is_not_its_own_answer() {
+    let f = "tests/inputs/cli_derive_not_derived.grad";
+    let (code, out, err) = gradproof(&["check", f]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("    ∂J/∂vc: not derived\n"), "{out}");
+    assert!(!out.contains("= grad(J, vc)"), "{out}");
+    assert_eq!(
+        last_line(&out),
+        "1/1 claims met their expectation; 1 derived result: 1 unknown"
+    );
+    let (code, out, _) = gradproof(&["check", "--format", "json", f]);
+    assert_eq!(code, 1);
+    let derive = &json_lines(&out)[0]["results"][0];
+    assert_eq!(derive["result"], Value::Null);
+    assert_eq!(derive["verdict"], "unknown");
+}
+
+#[test]
 fn a_file_without_claims_is_not_summarised_as_zero_of_zero() {
     let (code, out, _) = gradproof(&["check", "tests/inputs/cli_derive_only.grad"]);
     assert_eq!(code, 0);

@@ -177,7 +177,7 @@ impl Checker<'_> {
                     results.push(DerivedResult {
                         of: item.text.clone(),
                         node: item.expr.clone(),
-                        result,
+                        result: Some(result),
                         verdict,
                         detail,
                     });
@@ -185,7 +185,7 @@ impl Checker<'_> {
                 Err(why) => results.push(DerivedResult {
                     of: item.text.clone(),
                     node: item.expr.clone(),
-                    result: item.expr.clone(),
+                    result: None,
                     verdict: Verdict::Unknown,
                     detail: Detail::Note(format!("could not derive: {why}")),
                 }),

@@ -209,7 +209,9 @@ pub struct DerivedResult {
     pub of: String,
     /// The derivative node itself (for `∂J/∂b2` headings).
     pub node: Expr,
-    pub result: Expr,
+    /// `None` when the derivative could not be written (the detail says
+    /// why): the question is never printed as its own answer.
+    pub result: Option<Expr>,
     pub verdict: Verdict,
     pub detail: Detail,
 }
@@ -263,12 +265,14 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    /// True when some claim's verdict misses its expectation.
+    /// True when some claim's verdict misses its expectation, or a `derive`
+    /// could not write one of its results.
     pub fn any_unmet(&self) -> bool {
         !self.internal_errors.is_empty()
-            || self
-                .items
-                .iter()
-                .any(|w| matches!(w.outcome, Outcome::Claim { met: false, .. }))
+            || self.items.iter().any(|w| match &w.outcome {
+                Outcome::Claim { met, .. } => !met,
+                Outcome::Derive { results, .. } => results.iter().any(|r| r.result.is_none()),
+                _ => false,
+            })
     }
 }

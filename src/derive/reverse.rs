@@ -407,7 +407,7 @@ impl Reverse<'_, '_> {
         ) else {
             return err(
                 e.span,
-                "differentiating through a component of a symbolic-size value is not supported; use jac or d",
+                "differentiating through a component of a symbolic-size value needs its unit vector, which results cannot write yet (claims about it are still checked numerically)",
             );
         };
         let i = const_int(self.g.prog, &e.args[1]);

@@ -346,10 +346,15 @@ fn text(prog: &Program, report: &FileReport, view: View, input_errors: usize) ->
                 let p = Printer::new(prog, Style::Text).with_adjoints(&names);
                 for &line in order {
                     let (lhs, rhs) = match line {
-                        PassLine::Adjoint(k) => (adjoints[k].0.clone(), &adjoints[k].1),
-                        PassLine::Result(i) => (heading(&p, &results[i].node), &results[i].result),
+                        PassLine::Adjoint(k) => (adjoints[k].0.clone(), Some(&adjoints[k].1)),
+                        PassLine::Result(i) => {
+                            (heading(&p, &results[i].node), results[i].result.as_ref())
+                        }
                     };
-                    out.push_str(&format!("    {lhs} = {}\n", p.print(rhs)));
+                    match rhs {
+                        Some(rhs) => out.push_str(&format!("    {lhs} = {}\n", p.print(rhs))),
+                        None => out.push_str(&format!("    {lhs}: not derived\n")),
+                    }
                 }
                 let same = results.windows(2).all(|w| {
                     w[0].verdict == w[1].verdict
@@ -528,11 +533,15 @@ fn latex(prog: &Program, report: &FileReport) -> String {
                         PassLine::Adjoint(k) => {
                             format!("{} &= {}", p.name(&adjoints[k].0), p.print(&adjoints[k].1))
                         }
-                        PassLine::Result(i) => format!(
-                            "{} &= {}",
-                            heading(&p, &results[i].node),
-                            p.print(&results[i].result)
-                        ),
+                        PassLine::Result(i) => match &results[i].result {
+                            Some(r) => {
+                                format!("{} &= {}", heading(&p, &results[i].node), p.print(r))
+                            }
+                            None => format!(
+                                "{} &: \\text{{not derived}}",
+                                heading(&p, &results[i].node)
+                            ),
+                        },
                     })
                     .collect();
                 out.push_str(&latex_display(&lines));
@@ -757,7 +766,7 @@ fn json_value_with(prog: &Program, src: &str, report: &FileReport, quiet: bool) 
                 }
                 for r in rs {
                     let mut v = json!({
-                        "kind": "derive", "line": w.line, "of": r.of, "result": p.print(&r.result),
+                        "kind": "derive", "line": w.line, "of": r.of, "result": r.result.as_ref().map(|e| p.print(e)),
                         "verdict": r.verdict.word(), "detail": r.detail.to_string(),
                     });
                     if let Some(n) = note {
