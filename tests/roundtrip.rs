@@ -102,10 +102,14 @@ fn pastes(name: &str, src: &str) -> Vec<Paste> {
                     add.push_str(&format!("let {n} = {}\n", text.print(e)));
                 }
                 for r in results {
+                    let result = r
+                        .result
+                        .as_ref()
+                        .expect("every example's results are derived");
                     add.push_str(&format!(
                         "claim {} = {}\n",
                         ascii.print(&r.node),
-                        text.print(&r.result)
+                        text.print(result)
                     ));
                 }
                 let first_line = base.lines().count() + 2;
