@@ -171,6 +171,16 @@ impl Checker<'_> {
 
 /// Every assignment of the given idx variables over their ranges (one empty env if none).
 fn idx_envs(prog: &Program, inst: &Instance, idxs: &[IdxId]) -> Vec<IdxEnv> {
+    let ranges: Vec<i64> = idxs
+        .iter()
+        .map(|&i| inst.dim(prog.idxs[i].range) as i64)
+        .collect();
+    let total = ranges
+        .iter()
+        .try_fold(1usize, |acc, &n| acc.checked_mul(n as usize));
+    if total.is_none_or(|t| t > MAX_IDX_ENVS) {
+        return sampled_idx_envs(idxs, &ranges);
+    }
     let mut envs: Vec<IdxEnv> = vec![Vec::new()];
     for &i in idxs {
         let n = inst.dim(prog.idxs[i].range) as i64;
@@ -184,6 +194,35 @@ fn idx_envs(prog: &Program, inst: &Instance, idxs: &[IdxId]) -> Vec<IdxEnv> {
                 })
             })
             .collect();
+    }
+    envs
+}
+
+/// Index values tried at one point: every combination up to this many,
+/// beyond it (`idx i, j, k: N` with N = 1000) a sample of them.
+const MAX_IDX_ENVS: usize = 512;
+
+/// [`MAX_IDX_ENVS`] combinations of index values: the corners (every index
+/// first, every index last) and the rest drawn by a fixed hash, so the same
+/// file gives the same combinations.
+fn sampled_idx_envs(idxs: &[IdxId], ranges: &[i64]) -> Vec<IdxEnv> {
+    let mut envs: Vec<IdxEnv> = vec![
+        idxs.iter().map(|&i| (i, 1)).collect(),
+        idxs.iter().zip(ranges).map(|(&i, &n)| (i, n)).collect(),
+    ];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    while envs.len() < MAX_IDX_ENVS {
+        let env = idxs
+            .iter()
+            .zip(ranges)
+            .map(|(&i, &n)| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (i, 1 + ((state >> 33) % n.max(1) as u64) as i64)
+            })
+            .collect();
+        envs.push(env);
     }
     envs
 }

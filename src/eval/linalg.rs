@@ -134,6 +134,7 @@ impl<S: Scalar> Matrix<S> {
         if self.cols != o.rows {
             return Err(shape_err("product", self.dims(), o.dims()));
         }
+        super::sample::check_size(self.rows, o.cols)?;
         let mut data = Vec::with_capacity(self.rows * o.cols);
         for i in 0..self.rows {
             for j in 0..o.cols {

@@ -751,6 +751,7 @@ impl<'a, S: Scalar> Ev<'a, S> {
                     return unsupported("diag of a matrix (expects a vector)");
                 }
                 let n = v.len();
+                sample::check_size(n, n)?;
                 let mut m = Matrix::zeros(n, n);
                 for (i, x) in v.data.into_iter().enumerate() {
                     m.data[i * n + i] = x;
@@ -1238,6 +1239,11 @@ impl<'a, S: Scalar> Ev<'a, S> {
             return unsupported("derivatives nested more than twice");
         }
         let (target, base, entries) = self.wrt_target(wrt)?;
+        // One forward pass per entry, each as large as `f`: a budget on the
+        // whole Jacobian keeps `jac(softmax(z), z)` at k = 10^5 from running
+        // for hours.
+        let (fr, fc) = self.dims(f.shape);
+        sample::check_size(entries.len(), fr.saturating_mul(fc))?;
         let mut derivs = Vec::with_capacity(entries.len());
         for &k in &entries {
             let mut child = self.spawn(|x: &S| x.lift());
