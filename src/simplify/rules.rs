@@ -70,6 +70,8 @@ pub fn fact_subject(rule: &str) -> Option<Option<&'static [usize]>> {
         | "div-self" | "mul-inv-self" => Some(&[0]),
         // the rule matched sqrt(x) sqrt(x): the fact is about x
         "sqrt-mul-self" | "sqrt-had-self" => Some(&[0, 0]),
+        // the rule matched (a ./ b)[i]: the fact is about b
+        "at-haddiv" => Some(&[0, 1]),
         "haddiv-cancel" | "div-cancel-mul" | "inv-mul-self" => Some(&[1]),
         // the rule matched exp(log(r)): the fact is about r
         "inv-inv" | "exp-log" => Some(&[0, 0]),
@@ -89,7 +91,8 @@ pub fn fact_text(rule: &str, term: Option<&str>) -> Option<String> {
         "had-cancel" => {
             format!("{a} ≠ 0 (positive: softmax, exp, sigmoid or a positive attribute)")
         }
-        "haddiv-cancel" | "div-cancel-mul" | "div-cancel" | "haddiv-self" | "div-self" => {
+        "haddiv-cancel" | "div-cancel-mul" | "div-cancel" | "haddiv-self" | "div-self"
+        | "at-haddiv" => {
             format!("{a} ≠ 0")
         }
         "tr-symmetric" => {
@@ -454,7 +457,9 @@ fn components() -> Vec<Rw> {
         rw!("at-neg"; "(at (neg ?a) ?i)" => "(neg (at ?a ?i))"),
         rw!("at-scale"; "(at (scale ?s ?a) ?i)" => "(* ?s (at ?a ?i))"),
         rw!("at-had"; "(at (.* ?a ?b) ?i)" => "(* (at ?a ?i) (at ?b ?i))"),
-        rw!("at-haddiv"; "(at (./ ?a ?b) ?i)" => "(/ (at ?a ?i) (at ?b ?i))"),
+        // Only for b known nonzero: a zero elsewhere in b leaves a ./ b
+        // undefined while the entry's quotient is defined.
+        rw!("at-haddiv"; "(at (./ ?a ?b) ?i)" => "(/ (at ?a ?i) (at ?b ?i))" if cond("?b", |d| d.facts.nonzero)),
         rw!("at-ones"; "(at ?o ?i)" => "1" if cond("?o", |d| d.facts.ones)),
         rw!("at-add-2"; "(at (+ ?a ?b) ?i ?j)" => "(+ (at ?a ?i ?j) (at ?b ?i ?j))"),
         rw!("at-sub-2"; "(at (- ?a ?b) ?i ?j)" => "(- (at ?a ?i ?j) (at ?b ?i ?j))"),
