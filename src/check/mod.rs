@@ -268,14 +268,16 @@ fn lengths_at(prog: &Program, dims: &[DimId], len: u64) -> String {
         .join(", ")
 }
 
-/// Symbolic dimensions used as values (lengths such as `T`): unrolled 1..=N.
+/// Symbolic lengths (`T` in `h[T]`, `sum(t in 1..T, …)`): unrolled 1..=N.
+/// A dimension used only as a scalar value (`sum(v) / n`) is not one: it
+/// is drawn as a size, like the dimensions of shapes.
 fn time_dims(prog: &Program, roots: &[&Expr]) -> Vec<DimId> {
     lengths_of(prog, &reach(prog, roots))
 }
 
 /// [`time_dims`] of what has been reached.
 fn lengths_of(prog: &Program, r: &Reach) -> Vec<DimId> {
-    r.value_dims
+    r.length_dims
         .iter()
         .copied()
         .filter(|d| prog.dims[*d].value.is_none())

@@ -27,36 +27,68 @@ pub(super) struct Coverage {
     screened: usize,
     sizes: BTreeSet<Vec<usize>>,
     lengths: BTreeSet<Vec<u64>>,
+    /// Size configurations at which a side was undefined, with how many
+    /// draws were: one never defined, over several draws, is named.
+    undefined: std::collections::BTreeMap<Vec<usize>, u32>,
+    /// The sizes of the value dimensions at the agreeing points.
+    defined: BTreeSet<Vec<usize>>,
 }
 
 impl Coverage {
     pub(super) fn points(&self) -> usize {
         self.exact + self.float
     }
-    pub(super) fn add(&mut self, inst: &Instance, size_dims: &[DimId], lens: &[u64], exact: bool) {
+    pub(super) fn add(
+        &mut self,
+        inst: &Instance,
+        dims: (&[DimId], &[DimId]),
+        lens: &[u64],
+        exact: bool,
+    ) {
         if exact {
             self.exact += 1;
         } else {
             self.float += 1;
         }
-        let sizes = inst.sizes();
-        self.sizes.insert(
-            size_dims
-                .iter()
-                .map(|d| sizes.get(*d).copied().unwrap_or(0))
-                .collect(),
-        );
+        let (size_dims, value_dims) = dims;
+        self.sizes.insert(config(inst, size_dims));
+        self.defined.insert(config(inst, value_dims));
         self.lengths.insert(lens.to_vec());
+    }
+    /// A draw at which a side was undefined.
+    pub(super) fn add_undefined(&mut self, inst: &Instance, value_dims: &[DimId]) {
+        if !value_dims.is_empty() {
+            *self.undefined.entry(config(inst, value_dims)).or_default() += 1;
+        }
+    }
+    /// `n = 1` for each size configuration at which no draw was defined
+    /// (a variance's `/(n - 1)` at n = 1), over at least
+    /// [`UNDEFINED_DRAWS`] draws, so that values merely unlucky are not
+    /// taken for a size.
+    fn undefined_sizes(&self, prog: &Program, value_dims: &[DimId]) -> Vec<String> {
+        self.undefined
+            .iter()
+            .filter(|(c, k)| **k >= UNDEFINED_DRAWS && !self.defined.contains(*c))
+            .map(|(c, _)| {
+                value_dims
+                    .iter()
+                    .zip(c)
+                    .map(|(d, v)| format!("{} = {v}", prog.dims[*d].name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .collect()
     }
     /// `12 sampled points (exact rational arithmetic at 8, ball arithmetic
     /// … at 4); sizes n, m in 6 configurations from 1 to 8; lengths T = 1..6, 9, 20`
     pub(super) fn summary(
         &self,
         prog: &Program,
-        size_dims: &[DimId],
+        dims: (&[DimId], &[DimId]),
         tdims: &[DimId],
         eq: bool,
     ) -> String {
+        let (size_dims, value_dims) = dims;
         let _ = eq;
         let mut parts = Vec::new();
         if self.exact > 0 {
@@ -92,6 +124,13 @@ impl Coverage {
                 lengths_name(prog, size_dims),
                 if k == 1 { "" } else { "s" }
             ));
+            let undefined = self.undefined_sizes(prog, value_dims);
+            if !undefined.is_empty() {
+                s.push_str(&format!(
+                    "; undefined at {}, so those sizes are not counted",
+                    undefined.join(" and at ")
+                ));
+            }
         }
         if tdims.len() == 1 {
             let vals: BTreeSet<u64> = self
@@ -118,6 +157,19 @@ impl Coverage {
         s
     }
 }
+
+/// The sizes of `size_dims` at a point.
+fn config(inst: &Instance, size_dims: &[DimId]) -> Vec<usize> {
+    let sizes = inst.sizes();
+    size_dims
+        .iter()
+        .map(|d| sizes.get(*d).copied().unwrap_or(0))
+        .collect()
+}
+
+/// Draws without a defined value after which a size configuration is
+/// named as one where a side is undefined.
+pub(super) const UNDEFINED_DRAWS: u32 = 3;
 
 /// `1..6, 9, 20`
 pub(super) fn compress(vals: &BTreeSet<u64>) -> String {
@@ -231,8 +283,12 @@ struct Run<'c> {
     cmp: Compare,
     facts: Reach,
     tdims: Vec<DimId>,
-    /// The free symbolic sizes (not lengths) the sides' shapes use.
+    /// The free symbolic sizes (not lengths) the sides' shapes use or
+    /// read as values.
     size_dims: Vec<DimId>,
+    /// Of those, the ones read as values (`sum(v) / n`): a size at which a
+    /// side is undefined is named by these.
+    value_dims: Vec<DimId>,
     idxs: Vec<IdxId>,
     exact_on: bool,
     /// The smallest total size (sizes plus lengths) at which exact
@@ -253,17 +309,25 @@ impl<'c> Run<'c> {
         let prog = ck.prog;
         let facts = reach(prog, &[lhs, rhs]);
         let tdims = lengths_of(prog, &facts);
+        // Sizes of shapes and sizes used as values: drawn together, so a
+        // value `n` is the length of every `vec[n]` at the same point.
         let size_dims: Vec<DimId> = facts
             .shape_dims
-            .iter()
+            .union(&facts.value_dims)
             .copied()
             .filter(|d| !tdims.contains(d) && prog.dims[*d].value.is_none())
+            .collect();
+        let value_dims = size_dims
+            .iter()
+            .copied()
+            .filter(|d| facts.value_dims.contains(d))
             .collect();
         Run {
             ck,
             lhs,
             rhs,
             cmp,
+            value_dims,
             facts,
             tdims,
             size_dims,
@@ -463,11 +527,15 @@ impl<'c> Run<'c> {
         }
         match result {
             Ok(None) => {
-                self.cov.add(&inst, &self.size_dims, lens, true);
+                self.cov
+                    .add(&inst, (&self.size_dims, &self.value_dims), lens, true);
                 Tried::Settled
             }
             Ok(Some(m)) => Tried::Differs(Box::new((inst, m))),
             Err(e) => {
+                if matches!(e, EvalError::Undefined(_)) {
+                    self.cov.add_undefined(&inst, &self.value_dims);
+                }
                 self.last_problem = eval_problem(&e);
                 Tried::Redraw
             }
@@ -491,12 +559,16 @@ impl<'c> Run<'c> {
         };
         match screen {
             Ok(Screen::Pass) => {
-                self.cov.add(&c.inst, &self.size_dims, lens, false);
+                self.cov
+                    .add(&c.inst, (&self.size_dims, &self.value_dims), lens, false);
                 self.cov.screened += 1;
                 keep_cheapest(&mut self.candidates, c, CANDIDATES);
                 Tried::Settled
             }
             Err(e) => {
+                if matches!(e, EvalError::Undefined(_)) {
+                    self.cov.add_undefined(&c.inst, &self.value_dims);
+                }
                 self.last_problem = eval_problem(&e);
                 keep_cheapest(&mut self.unevaluated, c, UNEVALUATED_TRIES);
                 Tried::Redraw
@@ -543,7 +615,8 @@ impl<'c> Run<'c> {
             let (lhs, rhs) = (self.lhs, self.rhs);
             match certify(prog, &c.inst, lhs, rhs, self.cmp, &self.idxs, max_bits) {
                 Ok(None) => {
-                    self.cov.add(&c.inst, &self.size_dims, &c.lens, false);
+                    self.cov
+                        .add(&c.inst, (&self.size_dims, &self.value_dims), &c.lens, false);
                     agreed += usize::from(differs);
                 }
                 Err(e) if differs => {
@@ -616,7 +689,7 @@ impl<'c> Run<'c> {
             exact: cov.float == 0,
             summary: cov.summary(
                 self.ck.prog,
-                &self.size_dims,
+                (&self.size_dims, &self.value_dims),
                 &self.tdims,
                 matches!(self.cmp, Compare::Eq),
             ),

@@ -22,8 +22,13 @@ pub struct Reach {
     /// Symbolic dimensions in the shape of some reached node, variable or
     /// sequence.
     pub shape_dims: BTreeSet<DimId>,
-    /// Symbolic dimensions used as values (lengths such as `T`).
+    /// Symbolic dimensions used as values anywhere (`sum(v) / n`, `h[T]`).
     pub value_dims: BTreeSet<DimId>,
+    /// Of those, the ones used as sequence lengths: in the time of a
+    /// sequence element or a bound of `sum(t in …)`/`prod(k in …)`. Only
+    /// these are unrolled; a dimension used only as a scalar value is a
+    /// size like any other.
+    pub length_dims: BTreeSet<DimId>,
     /// A declared `fun` (or its derivative) is applied.
     pub funs: bool,
     /// A free or bound `idx` variable is read.
@@ -52,21 +57,22 @@ impl Reach {
 /// Walks `roots` and every definition they reach, transitively.
 pub fn reach(prog: &Program, roots: &[&Expr]) -> Reach {
     let mut r = Reach::default();
-    let mut stack: Vec<&Expr> = roots.to_vec();
-    while let Some(e) = stack.pop() {
+    // Each node with whether it sits in a length position.
+    let mut stack: Vec<(&Expr, bool)> = roots.iter().map(|e| (*e, false)).collect();
+    while let Some((e, in_length)) = stack.pop() {
         r.nodes += 1;
         r.add_shape(e.shape);
         match &e.op {
             Op::Let(l) | Op::CallLet(l) if r.lets.insert(*l) => {
-                stack.push(&prog.lets[*l].body);
+                stack.push((&prog.lets[*l].body, in_length));
             }
             Op::SeqAt(s) if r.seqs.insert(*s) => {
                 let decl = &prog.seqs[*s];
                 r.add_shape(decl.shape);
                 for p in &decl.pieces {
                     if let SeqPiece::Defined { body, guard, .. } = p {
-                        stack.push(body);
-                        stack.extend(guard.as_ref().map(|(_, g)| g));
+                        stack.push((body, false));
+                        stack.extend(guard.as_ref().map(|(_, g)| (g, true)));
                     }
                 }
             }
@@ -76,6 +82,9 @@ pub fn reach(prog: &Program, roots: &[&Expr]) -> Reach {
             }
             Op::DimValue(Dim::Sym(d)) => {
                 r.value_dims.insert(*d);
+                if in_length {
+                    r.length_dims.insert(*d);
+                }
             }
             Op::Fun(_) | Op::FunPrime(_) => r.funs = true,
             Op::Idx(_) => r.idx = true,
@@ -85,7 +94,18 @@ pub fn reach(prog: &Program, roots: &[&Expr]) -> Reach {
             | Op::ElemPrime(ElemFn::Relu | ElemFn::Step | ElemFn::Abs) => r.kinks = true,
             _ => {}
         }
-        stack.extend(e.args.iter());
+        // The time of a sequence element and the bounds of a range.
+        let times = match e.op {
+            Op::SeqAt(_) => 1,
+            Op::SumRange(_) | Op::ProdRange { .. } => 2,
+            _ => 0,
+        };
+        stack.extend(
+            e.args
+                .iter()
+                .enumerate()
+                .map(|(k, a)| (a, in_length || k < times)),
+        );
     }
     r
 }
@@ -122,6 +142,7 @@ mod tests {
         );
         assert_eq!(names(&prog, &r.shape_dims), ["n"]);
         assert_eq!(names(&prog, &r.value_dims), ["T"]);
+        assert_eq!(names(&prog, &r.length_dims), ["T"]);
         let vars: Vec<&str> = r.vars.iter().map(|v| prog.vars[*v].name.as_str()).collect();
         assert_eq!(vars, ["U"], "w is not reached; x and h are sequences");
         assert_eq!(r.seqs.len(), 2);
@@ -131,5 +152,17 @@ mod tests {
         let (_, twice) = claim_reach("dim n\nvar x: vec[n]\nlet s = sum(x)\nclaim s + s = 2 s\n");
         assert_eq!(twice.lets.len(), 1);
         assert!(twice.nodes < 12, "{} nodes", twice.nodes);
+    }
+
+    /// A dimension used as a scalar value is a value dimension, not a
+    /// length; only the time of an element or a range bound makes one.
+    #[test]
+    fn a_dimension_used_as_a_value_is_not_a_length() {
+        let (prog, r) = claim_reach(
+            "dim n, T, K\nvar x: vec[n]\nvar y[t]: scalar\n\
+             claim sum(x) / n + y[T] + sum(k in 1..K, k) = sum(x) / n + y[T] + sum(k in 1..K, k)\n",
+        );
+        assert_eq!(names(&prog, &r.value_dims), ["n", "T", "K"]);
+        assert_eq!(names(&prog, &r.length_dims), ["T", "K"]);
     }
 }

@@ -668,7 +668,14 @@ impl<'p> ToEgg<'p> {
             }
             Op::Local(l) => p.locals[*l].name.clone(),
             Op::Idx(i) => p.idxs[*i].name.clone(),
-            Op::DimValue(d) => p.dim_name(*d),
+            Op::DimValue(d) => {
+                // A size: a positive integer (and defined everywhere).
+                if p.dim_value(*d).is_none_or(|v| v >= 1) {
+                    facts.positive = true;
+                    facts.nonzero = true;
+                }
+                p.dim_name(*d)
+            }
             Op::SeqAt(s) => format!("{}[]", p.seqs[*s].name),
             Op::Fun(f) => p.funs[*f].name.clone(),
             Op::FunPrime(f) => format!("{}'", p.funs[*f].name),

@@ -68,6 +68,10 @@ pub fn fact_subject(rule: &str) -> Option<Option<&'static [usize]>> {
     Some(match rule {
         "sum-one" | "had-onehot-self" | "had-cancel" | "div-cancel" | "haddiv-self"
         | "div-self" | "mul-inv-self" => Some(&[0]),
+        // the rule matched sqrt(x) sqrt(x): the fact is about x
+        "sqrt-mul-self" | "sqrt-had-self" => Some(&[0, 0]),
+        // the rule matched (a ./ b)[i]: the fact is about b
+        "at-haddiv" => Some(&[0, 1]),
         "haddiv-cancel" | "div-cancel-mul" | "inv-mul-self" => Some(&[1]),
         // the rule matched exp(log(r)): the fact is about r
         "inv-inv" | "exp-log" => Some(&[0, 0]),
@@ -87,7 +91,8 @@ pub fn fact_text(rule: &str, term: Option<&str>) -> Option<String> {
         "had-cancel" => {
             format!("{a} ≠ 0 (positive: softmax, exp, sigmoid or a positive attribute)")
         }
-        "haddiv-cancel" | "div-cancel-mul" | "div-cancel" | "haddiv-self" | "div-self" => {
+        "haddiv-cancel" | "div-cancel-mul" | "div-cancel" | "haddiv-self" | "div-self"
+        | "at-haddiv" => {
             format!("{a} ≠ 0")
         }
         "tr-symmetric" => {
@@ -97,6 +102,7 @@ pub fn fact_text(rule: &str, term: Option<&str>) -> Option<String> {
         "mul-inv-self" => format!("{a} invertible ⇒ A A⁻¹ = I"),
         "inv-inv" => format!("{a} invertible ⇒ (A⁻¹)⁻¹ = A"),
         "exp-log" => format!("{a} > 0"),
+        "sqrt-mul-self" | "sqrt-had-self" => format!("{a} > 0, so √{a} √{a} = {a}"),
         "relu-indicator" => "relu(z) > 0 ⇔ z > 0".into(),
         _ => return None,
     })
@@ -195,6 +201,93 @@ impl Applier<Mx, MxAnalysis> for MakeConst {
 
 fn shape_ir(s: Shape) -> Shape {
     s
+}
+
+/// Rewrites to the number of entries of the class bound to a pattern
+/// variable (`sum(ones(n)) → n`, `tr(I_n) → n`): a dimension's value, a
+/// product of two, or a constant for fixed sizes. A size is a positive
+/// integer, and the value of a dimension is known to be one.
+pub(crate) struct EntriesOf(pub(crate) &'static str, pub(crate) bool);
+
+impl Applier<Mx, MxAnalysis> for EntriesOf {
+    fn apply_one(
+        &self,
+        egraph: &mut MxGraph,
+        eclass: Id,
+        subst: &Subst,
+        searcher_ast: Option<&PatternAst<Mx>>,
+        rule_name: Symbol,
+    ) -> Vec<Id> {
+        let shape = data(egraph, subst, self.0).shape;
+        let mut term: RecExpr<Mx> = RecExpr::default();
+        let mut dim = |d: Dim, term: &mut RecExpr<Mx>| {
+            term.add(match d {
+                Dim::Const(c) => Mx::Num(BigRational::from_integer(c.into())),
+                Dim::Sym(_) => Mx::Other(size_symbol(egraph, d), vec![]),
+            })
+        };
+        // Rows only: the trace of a square matrix, or a column's entries.
+        let rows = dim(shape.rows, &mut term);
+        if !self.1 && shape.cols != Dim::Const(1) {
+            let cols = dim(shape.cols, &mut term);
+            term.add(Mx::Mul([rows, cols]));
+        }
+        let Some(ast) = searcher_ast else {
+            let id = egraph.add_expr(&term);
+            return if egraph.union(eclass, id) {
+                vec![eclass]
+            } else {
+                vec![]
+            };
+        };
+        let mut rhs: RecExpr<ENodeOrVar<Mx>> = RecExpr::default();
+        for n in term.as_ref() {
+            rhs.add(ENodeOrVar::ENode(n.clone()));
+        }
+        let (from, did) = egraph.union_instantiations(ast, &rhs, subst, rule_name);
+        if did { vec![from] } else { vec![] }
+    }
+}
+
+/// The atom of a symbolic dimension's value: the one the program's terms
+/// use when there is one, with the facts of a size (positive, defined).
+fn size_symbol(egraph: &mut MxGraph, d: Dim) -> Symbol {
+    let facts = super::lang::Facts {
+        positive: true,
+        nonzero: true,
+        invertible: true,
+        total: true,
+        ..Default::default()
+    };
+    let name = format!("size:{}", dim_tag(d));
+    egraph.analysis.table.intern(
+        &name,
+        Op::DimValue(d),
+        (Shape::SCALAR, Shape::SCALAR),
+        facts,
+        0,
+    )
+}
+
+/// Scalars `a`, `b`, and `k` a size (a dimension's value) or a constant.
+fn size_divisor(
+    a: &'static str,
+    b: &'static str,
+    k: &'static str,
+) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
+    move |g, _, s| {
+        let size = {
+            let id = s[k.parse::<Var>().expect("pattern variable")];
+            g[id].data.konst.is_some()
+                || g[id].nodes.iter().any(|n| match n {
+                    Mx::Other(sym, kids) if kids.is_empty() => {
+                        matches!(g.analysis.table.entries[sym].op, Op::DimValue(_))
+                    }
+                    _ => false,
+                })
+        };
+        size && [a, b, k].iter().all(|v| data(g, s, v).shape.is_scalar())
+    }
 }
 
 /// Rules on sums and negation (all same-shape, entrywise: commutative).
@@ -312,6 +405,12 @@ fn elementwise() -> Vec<Rw> {
         rw!("div-cancel"; "(* ?b (/ ?a ?b))" => "?a" if total_scalar_nonzero("?a", "?b")),
         rw!("div-cancel-mul"; "(/ (* ?a ?b) ?b)" => "?a" if total_scalar_nonzero("?a", "?b")),
         rw!("div-neg"; "(/ (neg ?a) ?s)" => "(neg (/ ?a ?s))"),
+        // Scalars: both sides are defined exactly where k ≠ 0. Only for a
+        // size or a constant divisor (`sum(x) / n`): on every quotient the
+        // three would grow every e-graph of the lectures past its budget.
+        rw!("div-mul-assoc"; "(/ (* ?a ?b) ?k)" => "(* ?a (/ ?b ?k))" if size_divisor("?a", "?b", "?k")),
+        rw!("mul-div-assoc"; "(* ?a (/ ?b ?k))" => "(/ (* ?a ?b) ?k)" if size_divisor("?a", "?b", "?k")),
+        rw!("div-mul-left"; "(* (/ ?a ?k) ?b)" => "(/ (* ?a ?b) ?k)" if size_divisor("?a", "?b", "?k")),
     ]
 }
 
@@ -326,6 +425,8 @@ fn entry_sums() -> Vec<Rw> {
         rw!("sum-scale"; "(sum (scale ?s ?a))" => "(* ?s (sum ?a))"),
         rw!("sum-scalar"; "(sum ?a)" => "?a" if scalar("?a")),
         rw!("sum-one"; "(sum ?y)" => "1" if cond("?y", |d| d.facts.sum_one && d.facts.total)),
+        rw!("sum-ones"; "(sum ?o)" => { EntriesOf("?o", false) } if cond("?o", |d| d.facts.ones && !d.shape.is_scalar())),
+        rw!("trace-eye"; "(trace ?e)" => { EntriesOf("?e", true) } if cond("?e", |d| d.facts.eye)),
         rw!("inner-as-sum"; "(* (T ?a) ?b)" => "(sum (.* ?a ?b))" if columns("?a", "?b")),
         rw!("sum-as-inner"; "(sum (.* ?a ?b))" => "(* (T ?a) ?b)" if columns("?a", "?b")),
     ]
@@ -339,6 +440,11 @@ fn structure() -> Vec<Rw> {
         rw!("relu-indicator"; "(ind> (relu ?x) ?zr)" => "(ind> ?x ?zr)" if cond("?zr", |d| d.facts.zeros)),
         rw!("log-exp"; "(log (exp ?a))" => "?a"),
         rw!("exp-log"; "(exp (log ?a))" => "?a" if cond("?a", |d| d.facts.positive)),
+        // √x √x = x needs x ≥ 0 known (here: positive); both sides are then
+        // defined exactly where x is. A square matrix's √ is entrywise, so
+        // the matrix product is excluded.
+        rw!("sqrt-mul-self"; "(* (sqrt ?x) (sqrt ?x))" => "?x" if cond("?x", |d| d.facts.positive && d.shape.is_scalar())),
+        rw!("sqrt-had-self"; "(.* (sqrt ?x) (sqrt ?x))" => "?x" if cond("?x", |d| d.facts.positive)),
     ]
 }
 
@@ -351,7 +457,9 @@ fn components() -> Vec<Rw> {
         rw!("at-neg"; "(at (neg ?a) ?i)" => "(neg (at ?a ?i))"),
         rw!("at-scale"; "(at (scale ?s ?a) ?i)" => "(* ?s (at ?a ?i))"),
         rw!("at-had"; "(at (.* ?a ?b) ?i)" => "(* (at ?a ?i) (at ?b ?i))"),
-        rw!("at-haddiv"; "(at (./ ?a ?b) ?i)" => "(/ (at ?a ?i) (at ?b ?i))"),
+        // Only for b known nonzero: a zero elsewhere in b leaves a ./ b
+        // undefined while the entry's quotient is defined.
+        rw!("at-haddiv"; "(at (./ ?a ?b) ?i)" => "(/ (at ?a ?i) (at ?b ?i))" if cond("?b", |d| d.facts.nonzero)),
         rw!("at-ones"; "(at ?o ?i)" => "1" if cond("?o", |d| d.facts.ones)),
         rw!("at-add-2"; "(at (+ ?a ?b) ?i ?j)" => "(+ (at ?a ?i ?j) (at ?b ?i ?j))"),
         rw!("at-sub-2"; "(at (- ?a ?b) ?i ?j)" => "(- (at ?a ?i ?j) (at ?b ?i ?j))"),

@@ -161,6 +161,14 @@ fn eval_raw(
             e
         }
         Mx::Elem(ElemFn::Log, a) => k(&a[0])?.map(|x| if x > 0.0 { x.ln() } else { f64::NAN }),
+        Mx::Elem(ElemFn::Sqrt, a) => k(&a[0])?.map(|x| if x >= 0.0 { x.sqrt() } else { f64::NAN }),
+        Mx::Trace(a) => {
+            let m = k(a)?;
+            if !m.is_square() {
+                return None;
+            }
+            scalar(m.trace())
+        }
         Mx::IndGt([a, b]) => {
             let (a, b) = (k(a)?, k(b)?);
             if !same(&a, &b) {
@@ -262,6 +270,14 @@ fn world_value(name: &str, base: Shape, kind: Kind, rng: &mut Rng) -> (Shape, M,
         }
         "i" | "j" => {
             let k = 1 + (rng.next() * 3.0) as usize % r.clamp(1, 3);
+            return (Shape::SCALAR, scalar(k as f64), f);
+        }
+        // A dimension's value: a positive integer, 1 (degenerate) to 3.
+        "k" => {
+            f.positive = true;
+            f.nonzero = true;
+            f.invertible = true;
+            let k = 1 + (rng.next() * 3.0) as usize % 3;
             return (Shape::SCALAR, scalar(k as f64), f);
         }
         "e" => {
@@ -388,7 +404,11 @@ fn check_rule_in_world(
             table.entries.insert(
                 sym,
                 Entry {
-                    op: Op::Var(values.len()),
+                    op: if name == "k" {
+                        Op::DimValue(Dim::Sym(0))
+                    } else {
+                        Op::Var(values.len())
+                    },
                     shape,
                     ir_shape: shape,
                     facts,
@@ -532,7 +552,7 @@ fn every_rule_is_sound_on_random_values() {
 /// unsound variant below fails it.
 #[test]
 fn the_soundness_test_catches_unsound_rules() {
-    use super::rules::{Const, MakeConst};
+    use super::rules::{Const, EntriesOf, MakeConst};
     use egg::rewrite as rw;
     let bad: Vec<super::rules::Rw> = vec![
         rw!("sum-add-rev-any-shape"; "(+ (sum ?a) (sum ?b))" => "(sum (+ ?a ?b))"),
@@ -546,6 +566,13 @@ fn the_soundness_test_catches_unsound_rules() {
         rw!("scale-zero-any"; "(scale 0 ?a)" => { MakeConst(Const::Zeros) }),
         rw!("inv-mul-self-any"; "(* (inv ?a) ?a)" => { MakeConst(Const::Eye) }),
         rw!("inv-mul-self-partial"; "(* (inv ?a) ?a)" => { MakeConst(Const::Eye) } if |g: &mut lang::MxGraph, _, s: &egg::Subst| g[s["?a".parse().unwrap()]].data.facts.invertible),
+        // sizes and square roots
+        rw!("sqrt-mul-self-any"; "(* (sqrt ?x) (sqrt ?x))" => "?x"),
+        rw!("sqrt-mul-self-matrix"; "(* (sqrt ?x) (sqrt ?x))" => "?x" if |g: &mut lang::MxGraph, _, s: &egg::Subst| g[s["?x".parse().unwrap()]].data.facts.positive),
+        rw!("sum-any-entries"; "(sum ?a)" => { EntriesOf("?a", false) }),
+        rw!("trace-any-rows"; "(trace ?a)" => { EntriesOf("?a", true) }),
+        rw!("div-mul-wrong-side"; "(/ (* ?a ?b) ?k)" => "(* ?a (/ ?k ?b))"),
+        rw!("div-self-size-plus"; "(/ ?k ?k)" => "(/ ?k (+ ?k 1))"),
     ];
     for rule in &bad {
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
