@@ -31,7 +31,7 @@ impl Default for Budget {
             // A backstop only: the node and iteration limits, which do not
             // depend on the machine's speed, are meant to stop a run first,
             // so the same file prints the same result everywhere.
-            time_limit: Duration::from_millis(1000),
+            time_limit: Duration::from_millis(3000),
         }
     }
 }
