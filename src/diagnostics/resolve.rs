@@ -78,6 +78,7 @@ impl From<ResolveError> for Diagnostic {
             AttributeMisfit { attr, ty, .. } => {
                 let what = match attr.as_str() {
                     "onehot" | "simplex" => "a vector",
+                    "onehot_rows" | "simplex_rows" => "a matrix",
                     _ => "a square matrix",
                 };
                 Diagnostic::new(

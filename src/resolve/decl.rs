@@ -246,6 +246,8 @@ impl<'a> Resolver<'a> {
             let attr = match a.node.as_str() {
                 "onehot" => Attr::Onehot,
                 "simplex" => Attr::Simplex,
+                "onehot_rows" => Attr::OnehotRows,
+                "simplex_rows" => Attr::SimplexRows,
                 "positive" => Attr::Positive,
                 "symmetric" => Attr::Symmetric,
                 "spd" => Attr::Spd,
@@ -260,6 +262,7 @@ impl<'a> Resolver<'a> {
             };
             let fits = match attr {
                 Attr::Onehot | Attr::Simplex => matches!(ty, ast::TypeExpr::Vec(..)),
+                Attr::OnehotRows | Attr::SimplexRows => matches!(ty, ast::TypeExpr::Mat(..)),
                 Attr::Symmetric | Attr::Spd | Attr::Invertible => {
                     matches!(ty, ast::TypeExpr::Mat(..))
                         && shape.is_none_or(|s| self.prog.same_dim(s.rows, s.cols))

@@ -922,6 +922,9 @@ impl<'a> Resolver<'a> {
                 let op = if n == "max" { Op::Max } else { Op::Min };
                 Some(Expr::new(op, a, shape, span))
             }
+            "softmax_rows" | "logsumexp_rows" | "log_softmax" | "mean" => {
+                self.batch_call(n, args, span)
+            }
             "softmax" | "logsumexp" | "diag" => {
                 if !self.arity(n, args, &[1], span) {
                     return None;
@@ -1034,6 +1037,49 @@ impl<'a> Resolver<'a> {
                     suggestion: None,
                 });
                 None
+            }
+        }
+    }
+
+    /// `softmax_rows(S)`, `logsumexp_rows(S)` (every row of a matrix on its
+    /// own), `log_softmax(v)` (written `v − logsumexp(v) ones(n)`) and
+    /// `mean(a)` (written `sum(a) / (rows cols)`).
+    fn batch_call(&mut self, n: &str, args: &'a [ast::Expr], span: Span) -> R {
+        use crate::ir::build;
+        if !self.arity(n, args, &[1], span) {
+            return None;
+        }
+        let a = self.expr(&args[0])?;
+        let sh = a.shape;
+        match n {
+            "softmax_rows" => Some(Expr::new(Op::SoftmaxRows, vec![a], sh, span)),
+            "logsumexp_rows" => Some(Expr::new(
+                Op::LseRows,
+                vec![a],
+                Shape::vector(sh.rows),
+                span,
+            )),
+            "log_softmax" => {
+                if !sh.is_column() {
+                    self.push(ResolveError::NeedsVector {
+                        at: a.span,
+                        function: n.to_string(),
+                        shape: self.shape_name(sh),
+                    });
+                    return None;
+                }
+                let lse = Expr::new(Op::LogSumExp, vec![a.clone()], Shape::SCALAR, span);
+                let r = build::sub(a, build::scale(lse, build::ones(sh, span)));
+                Some(Expr { span, ..r })
+            }
+            _ => {
+                let count = |d: Dim| match d {
+                    Dim::Const(c) => build::num_r(BigRational::from_integer(c.into()), span),
+                    d => Expr::leaf(Op::DimValue(d), Shape::SCALAR, span),
+                };
+                let size = build::mul(count(sh.rows), count(sh.cols));
+                let r = build::div(build::sum_all(a), size);
+                Some(Expr { span, ..r })
             }
         }
     }

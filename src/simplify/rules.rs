@@ -57,6 +57,13 @@ fn total_scalar_nonzero(
     let c = all_scalar_nonzero(a, b);
     move |g, id, s| c(g, id, s) && data(g, s, b).facts.total
 }
+/// `?y` has rows summing to 1 and is total; `?o` is a column of ones.
+fn rows_sum_one(y: &'static str, o: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
+    move |g, _, s| {
+        let (dy, d_o) = (data(g, s, y), data(g, s, o));
+        dy.facts.rows_sum_one && dy.facts.total && d_o.facts.ones && d_o.shape.is_column()
+    }
+}
 fn columns(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
     move |g, _, s| data(g, s, a).shape.is_column() && data(g, s, a).shape == data(g, s, b).shape
 }
@@ -66,8 +73,8 @@ fn columns(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst
 /// about no particular term.
 pub fn fact_subject(rule: &str) -> Option<Option<&'static [usize]>> {
     Some(match rule {
-        "sum-one" | "had-onehot-self" | "had-cancel" | "div-cancel" | "haddiv-self"
-        | "div-self" | "mul-inv-self" => Some(&[0]),
+        "sum-one" | "rows-sum-one" | "had-onehot-self" | "had-cancel" | "div-cancel"
+        | "haddiv-self" | "div-self" | "mul-inv-self" => Some(&[0]),
         "haddiv-cancel" | "div-cancel-mul" | "inv-mul-self" => Some(&[1]),
         // the rule matched exp(log(r)): the fact is about r
         "inv-inv" | "exp-log" => Some(&[0, 0]),
@@ -83,6 +90,9 @@ pub fn fact_text(rule: &str, term: Option<&str>) -> Option<String> {
     let a = term.unwrap_or("?");
     Some(match rule {
         "sum-one" => format!("sum({a}) = 1 (onehot, simplex or softmax)"),
+        "rows-sum-one" => {
+            format!("{a} ones = ones (onehot_rows, simplex_rows or softmax_rows)")
+        }
         "had-onehot-self" => format!("{a} is onehot ⇒ y ∘ y = y"),
         "had-cancel" => {
             format!("{a} ≠ 0 (positive: softmax, exp, sigmoid or a positive attribute)")
@@ -326,6 +336,7 @@ fn entry_sums() -> Vec<Rw> {
         rw!("sum-scale"; "(sum (scale ?s ?a))" => "(* ?s (sum ?a))"),
         rw!("sum-scalar"; "(sum ?a)" => "?a" if scalar("?a")),
         rw!("sum-one"; "(sum ?y)" => "1" if cond("?y", |d| d.facts.sum_one && d.facts.total)),
+        rw!("rows-sum-one"; "(* ?y ?o)" => { MakeConst(Const::Ones) } if rows_sum_one("?y", "?o")),
         rw!("inner-as-sum"; "(* (T ?a) ?b)" => "(sum (.* ?a ?b))" if columns("?a", "?b")),
         rw!("sum-as-inner"; "(sum (.* ?a ?b))" => "(* (T ?a) ?b)" if columns("?a", "?b")),
     ]
