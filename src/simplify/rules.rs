@@ -203,6 +203,49 @@ impl Applier<Mx, MxAnalysis> for MakeConst {
     }
 }
 
+/// `onesᵀ = ones`: the transpose of a class holding a ones leaf is a ones
+/// leaf of the transposed shape, written with the program's dimensions.
+pub(crate) struct TransposeOnes(pub(crate) Var);
+
+impl Applier<Mx, MxAnalysis> for TransposeOnes {
+    fn apply_one(
+        &self,
+        egraph: &mut MxGraph,
+        eclass: Id,
+        subst: &Subst,
+        _searcher_ast: Option<&PatternAst<Mx>>,
+        rule_name: Symbol,
+    ) -> Vec<Id> {
+        let o = subst[self.0];
+        let table = &egraph.analysis.table;
+        let leaf = egraph[o].nodes.iter().find_map(|n| match n {
+            Mx::Other(s, kids) if kids.is_empty() && table.entries[s].op == Op::Ones => {
+                Some(table.entries[s].clone())
+            }
+            _ => None,
+        });
+        let Some(entry) = leaf else {
+            return vec![];
+        };
+        let (shape, ir_shape) = (entry.shape.transposed(), entry.ir_shape.transposed());
+        if shape.is_scalar() {
+            return vec![];
+        }
+        let name = format!("ones{{{},{}}}", dim_tag(shape.rows), dim_tag(shape.cols));
+        let sym = egraph
+            .analysis
+            .table
+            .intern(&name, Op::Ones, (shape, ir_shape), entry.facts, 0);
+        let id = egraph.add(Mx::Other(sym, vec![]));
+        let did = if egraph.are_explanations_enabled() {
+            egraph.union_trusted(eclass, id, rule_name)
+        } else {
+            egraph.union(eclass, id)
+        };
+        if did { vec![eclass] } else { vec![] }
+    }
+}
+
 fn shape_ir(s: Shape) -> Shape {
     s
 }
@@ -266,6 +309,8 @@ fn scalar_multiples() -> Vec<Rw> {
         rw!("scale-out-left"; "(scale ?s (* ?a ?b))" => "(* (scale ?s ?a) ?b)"),
         rw!("scale-had"; "(.* (scale ?s ?a) ?b)" => "(scale ?s (.* ?a ?b))"),
         rw!("scale-scalar"; "(scale ?s ?a)" => "(* ?s ?a)" if scalar("?a")),
+        // c/s · a = (c a)/s: both sides are undefined exactly where s = 0
+        rw!("scale-quotient"; "(scale (/ ?c ?s) ?a)" => "(/ (scale ?c ?a) ?s)"),
     ]
 }
 
@@ -282,6 +327,7 @@ fn transposes() -> Vec<Rw> {
         rw!("tr-scale"; "(T (scale ?s ?a))" => "(scale ?s (T ?a))"),
         rw!("tr-had"; "(T (.* ?a ?b))" => "(.* (T ?a) (T ?b))"),
         rw!("tr-scalar"; "(T ?a)" => "?a" if scalar("?a")),
+        rw!("tr-ones"; "(T ?o)" => { TransposeOnes("?o".parse().expect("pattern variable")) }),
         rw!("tr-symmetric"; "(T ?a)" => "?a" if cond("?a", |d| d.facts.symmetric)),
         rw!("tr-inv"; "(T (inv ?a))" => "(inv (T ?a))"),
         rw!("inv-tr"; "(inv (T ?a))" => "(T (inv ?a))"),
