@@ -673,7 +673,7 @@ impl<'a> Resolver<'a> {
             };
             if let (true, Some(l), Some(r)) = (is_cmp, &prev, &rhs) {
                 let scalars = l.shape.is_scalar() && r.shape.is_scalar();
-                if !scalars && !self.prog.same_shape(l.shape, r.shape) {
+                if !scalars {
                     let (lhs, rhs) = (self.shape_name(l.shape), self.shape_name(r.shape));
                     let rel = self.text(s.rel.span);
                     self.push(ResolveError::InequalityShapes {
