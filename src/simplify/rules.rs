@@ -219,7 +219,7 @@ impl Applier<Mx, MxAnalysis> for TransposeOnes {
         let o = subst[self.0];
         let table = &egraph.analysis.table;
         let leaf = egraph[o].nodes.iter().find_map(|n| match n {
-            Mx::Other(s, kids) if kids.is_empty() && table.entries[s].op == Op::Ones => {
+            Mx::Other(s, kids) if kids.is_empty() && table.entries[s].facts.ones => {
                 Some(table.entries[s].clone())
             }
             _ => None,
