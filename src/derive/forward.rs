@@ -166,6 +166,19 @@ impl Forward<'_, '_> {
                 let s = un(Op::Softmax, x(0), x(0).shape);
                 mul(transpose(s), tz)
             }),
+            // A batch of one row is the vector case; rows of one entry
+            // have softmax 1 and logsumexp equal to the entry.
+            Op::SoftmaxRows if x(0).shape.is_column() => None,
+            Op::SoftmaxRows => t(0).map(|tz| {
+                let s = colv(val.clone());
+                let j = sub(dg(s.clone()), mul(s.clone(), transpose(s)));
+                mul(j, tz)
+            }),
+            Op::LseRows if x(0).shape.is_column() => t(0),
+            Op::LseRows => t(0).map(|tz| {
+                let s = un(Op::SoftmaxRows, x(0), x(0).shape);
+                mul(s, tz)
+            }),
             Op::Sum => t(0).map(|tz| mul(transpose(colv(ones(x(0).shape, sp))), tz)),
             Op::Norm => t(0).map(|tz| mul(transpose(colv(div(x(0), val.clone()))), tz)),
             Op::Pow => {

@@ -16,6 +16,19 @@ fn b_is_norm_squared(b: &Expr, p: &Expr) -> bool {
     b.op == Op::Norm && num_val(p).is_some_and(|r| *r == BigRational::from_integer(2.into()))
 }
 
+/// `(m ones(C)) ones(C)ᵀ`: each row of `m` replaced by its sum, repeated.
+pub(super) fn row_sums_spread(m: Expr) -> Expr {
+    let c = m.shape.cols;
+    let sp = m.span;
+    spread_rows(mul(m, ones(Shape::vector(c), sp)), c)
+}
+
+/// `v ones(C)ᵀ`: the column `v` repeated `C` times.
+pub(super) fn spread_rows(v: Expr, c: ir::Dim) -> Expr {
+    let sp = v.span;
+    mul(v, transpose(ones(Shape::vector(c), sp)))
+}
+
 /// One reverse sweep: adjoints of graph nodes, keyed, accumulated from consumers.
 struct Reverse<'g, 'p> {
     g: &'g mut Graph<'p>,
@@ -31,17 +44,19 @@ impl Reverse<'_, '_> {
         self.adj.insert(k, v);
     }
 
-    /// Does `e` denote softmax(z)? Returns z (looking through one let that is not the variable).
-    fn softmax_arg(&mut self, e: &Expr) -> R<Option<Expr>> {
-        if e.op == Op::Softmax {
-            return Ok(Some(e.args[0].clone()));
+    /// Does `e` denote softmax(z) or softmax_rows(z)? Returns z and whether
+    /// it is the batch one (looking through one let that is not the variable).
+    fn softmax_arg(&mut self, e: &Expr) -> R<Option<(Expr, bool)>> {
+        let is_softmax = |op: &Op| matches!(op, Op::Softmax | Op::SoftmaxRows);
+        if is_softmax(&e.op) {
+            return Ok(Some((e.args[0].clone(), e.op == Op::SoftmaxRows)));
         }
         if let Some(k @ Key::Let(_)) = self.g.key_of(e)?
             && !self.g.is_wrt(k)
             && let Some(b) = self.g.body(k)?
-            && b.op == Op::Softmax
+            && is_softmax(&b.op)
         {
-            return Ok(Some(b.args[0].clone()));
+            return Ok(Some((b.args[0].clone(), b.op == Op::SoftmaxRows)));
         }
         Ok(None)
     }
@@ -208,12 +223,17 @@ impl Reverse<'_, '_> {
             Op::Elem(f) => {
                 let z = x(0);
                 if *f == ElemFn::Log
-                    && let Some(arg) = self.softmax_arg(&z)?
+                    && let Some((arg, rows)) = self.softmax_arg(&z)?
                 {
-                    // log-softmax: ∂/∂z Σ c∘log softmax(z) = c − softmax(z) sum(c).
+                    // log-softmax: ∂/∂z Σ c∘log softmax(z) = c − softmax(z) sum(c),
+                    // row by row for softmax_rows: C − P ∘ ((C ones) onesᵀ).
                     // Sound for every z, and avoids dividing by the softmax.
                     if self.g.depends(&arg, 0)? {
-                        let t = sub(a.clone(), scale(sum_all(a), z.clone()));
+                        let t = if rows {
+                            sub(a.clone(), had(z.clone(), row_sums_spread(a)))
+                        } else {
+                            sub(a.clone(), scale(sum_all(a), z.clone()))
+                        };
                         self.bp(&arg, &arg, t, d)?;
                     }
                     return Ok(());
@@ -289,6 +309,19 @@ impl Reverse<'_, '_> {
                 let z = x(0);
                 let s = un(Op::Softmax, z.clone(), z.shape);
                 go!(z, scale(a, s));
+            }
+            Op::SoftmaxRows => {
+                // row by row (diag(p) − p pᵀ) a: P ∘ A − P ∘ (((P ∘ A) ones) onesᵀ)
+                let p = val.clone();
+                let pa = had(p.clone(), a);
+                let t = sub(pa.clone(), had(p, row_sums_spread(pa)));
+                go!(x(0), t);
+            }
+            Op::LseRows => {
+                // row i gets a_i softmax(s_i): (a onesᵀ) ∘ softmax_rows(S)
+                let z = x(0);
+                let (sh, s) = (z.shape, un(Op::SoftmaxRows, z.clone(), z.shape));
+                go!(z, had(spread_rows(a, sh.cols), s));
             }
             Op::Sum => {
                 let u = x(0);

@@ -78,6 +78,7 @@ impl From<ResolveError> for Diagnostic {
             AttributeMisfit { attr, ty, .. } => {
                 let what = match attr.as_str() {
                     "onehot" | "simplex" => "a vector",
+                    "onehot_rows" | "simplex_rows" => "a matrix",
                     _ => "a square matrix",
                 };
                 Diagnostic::new(
@@ -187,7 +188,7 @@ impl From<ResolveError> for Diagnostic {
             .note(first, "first claim with this name"),
             InequalityShapes { lhs, rhs, rel, .. } => Diagnostic::new(
                 at,
-                format!("an inequality compares values of one shape, not {lhs} and {rhs}"),
+                format!("an inequality compares scalars, not {lhs} and {rhs}"),
                 format!("{lhs} {rel} {rhs}"),
             ),
             UnsupportedActivation { name, .. } => Diagnostic::new(
@@ -517,6 +518,27 @@ impl From<ResolveError> for Diagnostic {
                 at,
                 format!("the arguments of `{function}` must have one shape, not {lhs} and {rhs}"),
                 format!("{lhs} and {rhs}"),
+            ),
+            ArgumentScalar {
+                function,
+                lhs,
+                rhs,
+                fix,
+                ..
+            } => Diagnostic::new(
+                at,
+                format!("the arguments of `{function}` must have one shape, not {lhs} and {rhs}"),
+                format!("a scalar is not broadcast; write {fix}"),
+            ),
+            NeedsVectorBatch {
+                function,
+                shape,
+                fix,
+                ..
+            } => Diagnostic::new(
+                at,
+                format!("`{function}` needs a vector, not {shape}"),
+                format!("this is {shape}; write {fix}"),
             ),
             NeedsVector {
                 function, shape, ..

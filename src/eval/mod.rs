@@ -707,18 +707,20 @@ impl<'a, S: Scalar> Ev<'a, S> {
                 let j = self.eval_int(arg(a, 1)?)?;
                 Ok(Matrix::scalar(indicator(i == j)))
             }
-            Op::Softmax => {
-                let v = self.eval(arg(a, 0)?)?;
-                let m = max_entry(&v)?;
-                let ex = v.try_map(|x| x.sub(&m).exp())?;
-                let total = ex.sum();
-                ex.try_map(|x| x.div(&total))
+            Op::Softmax => softmax(&self.eval(arg(a, 0)?)?),
+            Op::LogSumExp => Ok(Matrix::scalar(logsumexp(&self.eval(arg(a, 0)?)?)?)),
+            Op::SoftmaxRows => {
+                let m = self.eval(arg(a, 0)?)?;
+                let mut out = Vec::with_capacity(m.data.len());
+                for row in rows_of(&m) {
+                    out.extend(softmax(&row)?.data);
+                }
+                Ok(Matrix::new(m.rows, m.cols, out))
             }
-            Op::LogSumExp => {
-                let v = self.eval(arg(a, 0)?)?;
-                let m = max_entry(&v)?;
-                let total = v.try_map(|x| x.sub(&m).exp())?.sum();
-                Ok(Matrix::scalar(m.add(&total.log()?)))
+            Op::LseRows => {
+                let m = self.eval(arg(a, 0)?)?;
+                let out: R<Vec<S>> = rows_of(&m).iter().map(logsumexp).collect();
+                Ok(Matrix::new(m.rows, 1, out?))
             }
             _ => self.eval_reduction(e),
         }
@@ -1301,6 +1303,26 @@ fn mul_any<S: Scalar>(x: &Matrix<S>, y: &Matrix<S>) -> R<Matrix<S>> {
     } else {
         x.matmul(y)
     }
+}
+
+fn softmax<S: Scalar>(v: &Matrix<S>) -> R<Matrix<S>> {
+    let m = max_entry(v)?;
+    let ex = v.try_map(|x| x.sub(&m).exp())?;
+    let total = ex.sum();
+    ex.try_map(|x| x.div(&total))
+}
+
+fn logsumexp<S: Scalar>(v: &Matrix<S>) -> R<S> {
+    let m = max_entry(v)?;
+    let total = v.try_map(|x| x.sub(&m).exp())?.sum();
+    Ok(m.add(&total.log()?))
+}
+
+/// The rows of `m`, each a 1×cols matrix.
+fn rows_of<S: Scalar>(m: &Matrix<S>) -> Vec<Matrix<S>> {
+    (0..m.rows)
+        .map(|r| Matrix::new(1, m.cols, m.data[r * m.cols..(r + 1) * m.cols].to_vec()))
+        .collect()
 }
 
 fn max_entry<S: Scalar>(v: &Matrix<S>) -> R<S> {

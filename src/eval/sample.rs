@@ -421,7 +421,7 @@ impl Instance {
                 continue;
             };
             let has = |a: Attr| decl.attrs.contains(&a);
-            if has(Attr::Onehot) {
+            if has(Attr::Onehot) || has(Attr::OnehotRows) {
                 continue;
             }
             let (r, c) = (val.exact.rows, val.exact.cols);
@@ -450,6 +450,15 @@ impl Instance {
                 let mean = total / ratio(d.data.len() as i64, 1);
                 for x in &mut d.data {
                     *x -= &mean;
+                }
+            }
+            if has(Attr::SimplexRows) && c > 0 {
+                for row in d.data.chunks_mut(c) {
+                    let total = row.iter().fold(<BigRational as Zero>::zero(), |a, b| a + b);
+                    let mean = total / ratio(c as i64, 1);
+                    for x in row {
+                        *x -= &mean;
+                    }
                 }
             }
             out.push((v, d));
@@ -826,6 +835,31 @@ pub fn draw_matrix(
 /// conditioned unit triangular factors and a diagonal `P` of spread pivots,
 /// so they are non-singular by construction and their condition numbers
 /// reach about 10⁶ on wide points.
+/// `k` positive entries summing to 1 exactly (their floats are the nearest
+/// doubles) in both arithmetics. On wide points each weight has its own
+/// magnitude 10⁻¹²..10³, so entries reach far towards 0 (near a vertex or
+/// an edge).
+fn simplex_weights(rng: &mut Rng, k: usize, wide: bool, q: i64) -> Vec<BigRational> {
+    let w: Vec<BigRational> = (0..k)
+        .map(|_| {
+            let v = draw_entry(rng, true, true, false, q);
+            if wide {
+                let e = rng.int_in(-12, 3);
+                let ten = BigRational::from_integer(BigInt::from(10));
+                if e >= 0 {
+                    v * num_traits::pow(ten, e as usize)
+                } else {
+                    v / num_traits::pow(ten, (-e) as usize)
+                }
+            } else {
+                v
+            }
+        })
+        .collect();
+    let total = w.iter().fold(<BigRational as Zero>::zero(), |a, b| a + b);
+    w.into_iter().map(|x| x / &total).collect()
+}
+
 pub fn draw_value(
     rng: &mut Rng,
     rows: usize,
@@ -846,29 +880,21 @@ pub fn draw_value(
             let k = rng.int_in(0, (rows * cols) as i64 - 1) as usize;
             m.data[k] = ratio(1, 1);
             m
+        } else if has(Attr::OnehotRows) {
+            let mut m = Matrix::zeros(rows, cols);
+            for r in 0..rows {
+                let k = rng.int_in(0, cols as i64 - 1) as usize;
+                m.data[r * cols + k] = ratio(1, 1);
+            }
+            m
         } else if has(Attr::Simplex) {
-            // On wide points each weight has its own magnitude 10⁻¹²..10³,
-            // so entries reach far towards 0 (near a vertex or an edge).
-            let w: Vec<BigRational> = (0..rows * cols)
-                .map(|_| {
-                    let v = draw_entry(rng, true, true, false, q);
-                    if wide {
-                        let e = rng.int_in(-12, 3);
-                        let ten = BigRational::from_integer(BigInt::from(10));
-                        if e >= 0 {
-                            v * num_traits::pow(ten, e as usize)
-                        } else {
-                            v / num_traits::pow(ten, (-e) as usize)
-                        }
-                    } else {
-                        v
-                    }
-                })
-                .collect();
-            let total = w.iter().fold(<BigRational as Zero>::zero(), |a, b| a + b);
-            // Exact entries summing to 1 exactly (their floats are the
-            // nearest doubles) in both arithmetics.
-            Matrix::new(rows, cols, w.into_iter().map(|x| x / &total).collect())
+            Matrix::new(rows, cols, simplex_weights(rng, rows * cols, wide, q))
+        } else if has(Attr::SimplexRows) {
+            let mut data = Vec::with_capacity(rows * cols);
+            for _ in 0..rows {
+                data.extend(simplex_weights(rng, cols, wide, q));
+            }
+            Matrix::new(rows, cols, data)
         } else if has(Attr::Spd) && square && !positive {
             // P C P with C = L Lᵀ, L unit lower triangular with entries
             // below 1/n (well conditioned), P a diagonal of spread pivots.

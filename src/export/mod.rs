@@ -102,6 +102,8 @@ const PY_RESERVED: &[&str] = &[
     "sigmoid",
     "softmax",
     "logsumexp",
+    "softmax_rows",
+    "logsumexp_rows",
     "prod",
 ];
 
@@ -298,6 +300,8 @@ fn attr_word(a: Attr) -> &'static str {
     match a {
         Attr::Onehot => "onehot",
         Attr::Simplex => "simplex",
+        Attr::OnehotRows => "onehot_rows",
+        Attr::SimplexRows => "simplex_rows",
         Attr::Positive => "positive",
         Attr::Symmetric => "symmetric",
         Attr::Spd => "spd",

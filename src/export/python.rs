@@ -122,6 +122,14 @@ pub(super) const HELPERS: &[(&str, &str)] = &[
         "def logsumexp(v):\n    m = np.max(v)\n    return m + np.log(np.sum(np.exp(v - m)))\n",
     ),
     (
+        "softmax_rows",
+        "def softmax_rows(S):\n    e = np.exp(S - np.max(S, axis=1, keepdims=True))\n    return e / np.sum(e, axis=1, keepdims=True)\n",
+    ),
+    (
+        "logsumexp_rows",
+        "def logsumexp_rows(S):\n    m = np.max(S, axis=1, keepdims=True)\n    return m + np.log(np.sum(np.exp(S - m), axis=1, keepdims=True))\n",
+    ),
+    (
         "prod",
         "def prod(factors, n):\n    \"\"\"The ordered matrix product of `factors` (the n×n identity when empty).\"\"\"\n    out = np.eye(n)\n    for f in factors:\n        out = out @ f\n    return out\n",
     ),
@@ -595,6 +603,8 @@ impl Py<'_> {
             )),
             Op::Softmax => self.call(self.helper("softmax"), e, depth),
             Op::LogSumExp => self.call(self.helper("logsumexp"), e, depth),
+            Op::SoftmaxRows => self.call(self.helper("softmax_rows"), e, depth),
+            Op::LseRows => self.call(self.helper("logsumexp_rows"), e, depth),
             Op::Sum => np("sum"),
             Op::Norm => np("linalg.norm"),
             Op::Tr => np("trace"),

@@ -63,6 +63,10 @@ impl Shape {
 pub enum Attr {
     Onehot,
     Simplex,
+    /// `mat[N, C]`: every row one-hot
+    OnehotRows,
+    /// `mat[N, C]`: every row a simplex (entries > 0, row sums 1)
+    SimplexRows,
     Positive,
     Symmetric,
     Spd,
@@ -260,6 +264,10 @@ pub enum Op {
     Softmax,
     /// [v] vector → scalar
     LogSumExp,
+    /// [S] mat[N, C] → mat[N, C], the softmax of every row
+    SoftmaxRows,
+    /// [S] mat[N, C] → vec[N], the logsumexp of every row
+    LseRows,
     /// [a] sum of all entries
     Sum,
     /// [a] Euclidean / Frobenius

@@ -355,6 +355,8 @@ impl<'a> Printer<'a> {
             }
             Op::Softmax => self.call("softmax", &[a(0)]),
             Op::LogSumExp => self.call("logsumexp", &[a(0)]),
+            Op::SoftmaxRows => self.call("softmax_rows", &[a(0)]),
+            Op::LseRows => self.call("logsumexp_rows", &[a(0)]),
             Op::Sum => self.call("sum", &[a(0)]),
             Op::Norm => {
                 if latex {
@@ -756,6 +758,7 @@ fn latex_fn(f: &str) -> String {
         "tr" => "\\operatorname{tr}".into(),
         "sqrt" => "\\sqrt{\\cdot}".into(),
         "abs" => "\\left|\\cdot\\right|".into(),
+        "softmax_rows" | "logsumexp_rows" => format!("\\operatorname{{{}}}", f.replace('_', "\\_")),
         _ => {
             if let Some(base) = f.strip_suffix('\'') {
                 let b = latex_fn(base);

@@ -246,6 +246,8 @@ impl<'a> Resolver<'a> {
             let attr = match a.node.as_str() {
                 "onehot" => Attr::Onehot,
                 "simplex" => Attr::Simplex,
+                "onehot_rows" => Attr::OnehotRows,
+                "simplex_rows" => Attr::SimplexRows,
                 "positive" => Attr::Positive,
                 "symmetric" => Attr::Symmetric,
                 "spd" => Attr::Spd,
@@ -260,6 +262,7 @@ impl<'a> Resolver<'a> {
             };
             let fits = match attr {
                 Attr::Onehot | Attr::Simplex => matches!(ty, ast::TypeExpr::Vec(..)),
+                Attr::OnehotRows | Attr::SimplexRows => matches!(ty, ast::TypeExpr::Mat(..)),
                 Attr::Symmetric | Attr::Spd | Attr::Invertible => {
                     matches!(ty, ast::TypeExpr::Mat(..))
                         && shape.is_none_or(|s| self.prog.same_dim(s.rows, s.cols))
@@ -670,7 +673,7 @@ impl<'a> Resolver<'a> {
             };
             if let (true, Some(l), Some(r)) = (is_cmp, &prev, &rhs) {
                 let scalars = l.shape.is_scalar() && r.shape.is_scalar();
-                if !scalars && !self.prog.same_shape(l.shape, r.shape) {
+                if !scalars {
                     let (lhs, rhs) = (self.shape_name(l.shape), self.shape_name(r.shape));
                     let rel = self.text(s.rel.span);
                     self.push(ResolveError::InequalityShapes {

@@ -19,6 +19,8 @@ fn attr_name(a: Attr) -> &'static str {
     match a {
         Attr::Onehot => "onehot",
         Attr::Simplex => "simplex",
+        Attr::OnehotRows => "onehot_rows",
+        Attr::SimplexRows => "simplex_rows",
         Attr::Positive => "positive",
         Attr::Symmetric => "symmetric",
         Attr::Spd => "spd",

@@ -289,6 +289,23 @@ pub enum ResolveError {
         lhs: String,
         rhs: String,
     },
+    /// `max(z, 0)` with a vector `z`: the scalar is not broadcast; `fix`
+    /// is the call with a constant of z's shape (`max(z, zeros(k))`).
+    ArgumentScalar {
+        at: Span,
+        function: String,
+        lhs: String,
+        rhs: String,
+        fix: String,
+    },
+    /// `softmax(S)` with a matrix `S` (or a row): `fix` says what to write
+    /// (`softmax_rows(S)` for the rows of a batch, `softmax(zᵀ)` for a row).
+    NeedsVectorBatch {
+        at: Span,
+        function: String,
+        shape: String,
+        fix: String,
+    },
     /// `softmax(A)` with a matrix `A`.
     NeedsVector {
         at: Span,
@@ -508,6 +525,8 @@ impl ResolveError {
             | PrimeNotElementwise { at, .. }
             | ParameterNotScalar { at, .. }
             | ArgumentShapes { at, .. }
+            | ArgumentScalar { at, .. }
+            | NeedsVectorBatch { at, .. }
             | NeedsVector { at, .. }
             | SumArity { at, .. }
             | NeedsSquare { at, .. }

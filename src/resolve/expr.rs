@@ -462,7 +462,7 @@ impl<'a> Resolver<'a> {
         let (scalar, other) = match (l.shape.is_scalar(), r.shape.is_scalar()) {
             (true, false) => (l, r),
             (false, true) => (r, l),
-            _ => return None,
+            _ => return self.batch_fix(l, r, op),
         };
         let s = other.shape;
         let ones = if s.is_column() {
@@ -483,6 +483,33 @@ impl<'a> Resolver<'a> {
         } else {
             format!("{ot} {sign} {wide}")
         })
+    }
+
+    /// `X W + b` with `b: vec[C]` (or a row `bᵀ`) and `X W: mat[N, C]`: the
+    /// bias over the rows of a batch is `ones(N) bᵀ`.
+    fn batch_fix(&self, l: &Expr, r: &Expr, op: ast::BinOp) -> Option<String> {
+        let row_fix = |m: &Expr, v: &Expr| -> Option<String> {
+            let (ms, vs) = (m.shape, v.shape);
+            if ms.is_column() || ms.rows == Dim::Const(1) {
+                return None;
+            }
+            let t = self.text(v.span);
+            let atom = t.chars().all(|c| c.is_alphanumeric() || c == '_');
+            let t = if atom { t } else { format!("({t})") };
+            let ones = format!("ones({})", self.dim_name(ms.rows));
+            if vs.is_column() && self.prog.same_dim(vs.rows, ms.cols) {
+                Some(format!("{ones} {t}^T"))
+            } else if vs.rows == Dim::Const(1) && self.prog.same_dim(vs.cols, ms.cols) {
+                Some(format!("{ones} {t}"))
+            } else {
+                None
+            }
+        };
+        let sign = if op == ast::BinOp::Add { "+" } else { "-" };
+        if let Some(f) = row_fix(l, r) {
+            return Some(format!("{} {sign} {f}", self.text(l.span)));
+        }
+        row_fix(r, l).map(|f| format!("{f} {sign} {}", self.text(r.span)))
     }
 
     fn mul(&mut self, l: Expr, r: Expr, span: Span) -> R {
@@ -926,6 +953,10 @@ impl<'a> Resolver<'a> {
                 }
                 let a = self.args(args)?;
                 if !self.prog.same_shape(a[0].shape, a[1].shape) {
+                    if let Some(e) = self.scalar_argument(n, &a, span) {
+                        self.push(e);
+                        return None;
+                    }
                     self.push(ResolveError::ArgumentShapes {
                         at: span,
                         function: n.to_string(),
@@ -938,11 +969,18 @@ impl<'a> Resolver<'a> {
                 let op = if n == "max" { Op::Max } else { Op::Min };
                 Some(Expr::new(op, a, shape, span))
             }
+            "softmax_rows" | "logsumexp_rows" | "log_softmax" | "mean" => {
+                self.batch_call(n, args, span)
+            }
             "softmax" | "logsumexp" | "diag" => {
                 if !self.arity(n, args, &[1], span) {
                     return None;
                 }
                 let a = self.expr(&args[0])?;
+                if !a.shape.is_column() && n != "diag" {
+                    self.push(self.batch_hint(n, &a));
+                    return None;
+                }
                 if !a.shape.is_column() {
                     self.push(ResolveError::NeedsVector {
                         at: a.span,
@@ -1050,6 +1088,108 @@ impl<'a> Resolver<'a> {
                     suggestion: None,
                 });
                 None
+            }
+        }
+    }
+
+    /// `max(z, 0)`: one argument a scalar, the other not; the fix writes
+    /// the scalar as a constant of the other's shape.
+    fn scalar_argument(&self, n: &str, a: &[Expr], span: Span) -> Option<ResolveError> {
+        let (si, oi) = match (a[0].shape.is_scalar(), a[1].shape.is_scalar()) {
+            (false, true) => (1, 0),
+            (true, false) => (0, 1),
+            _ => return None,
+        };
+        let s = a[oi].shape;
+        let size = if s.is_column() {
+            self.dim_name(s.rows)
+        } else {
+            format!("{}, {}", self.dim_name(s.rows), self.dim_name(s.cols))
+        };
+        let st = self.text(a[si].span);
+        let konst = match st.as_str() {
+            "0" => format!("zeros({size})"),
+            "1" => format!("ones({size})"),
+            _ => format!("{st} ones({size})"),
+        };
+        let ot = self.text(a[oi].span);
+        let fix = if si == 1 {
+            format!("{n}({ot}, {konst})")
+        } else {
+            format!("{n}({konst}, {ot})")
+        };
+        Some(ResolveError::ArgumentScalar {
+            at: span,
+            function: n.to_string(),
+            lhs: self.shape_name(a[0].shape),
+            rhs: self.shape_name(a[1].shape),
+            fix,
+        })
+    }
+
+    /// `softmax(S)` of a matrix or a row: the batch word, or a transpose.
+    fn batch_hint(&self, n: &str, a: &Expr) -> ResolveError {
+        let raw = self.text(a.span);
+        let is_atom = |t: &str| t.chars().all(|c| c.is_alphanumeric() || c == '_');
+        let fix = if a.shape.rows == Dim::Const(1) {
+            // `softmax(z^T)` is `softmax(z)^T`; logsumexp is a scalar either way
+            let inner = ["^T", "ᵀ", "'"]
+                .iter()
+                .find_map(|t| raw.strip_suffix(t).filter(|s| is_atom(s)))
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("({raw})^T"));
+            let back = if n == "softmax" { "^T" } else { "" };
+            format!("{n}({inner}){back} for a row, or {n}_rows({raw}) for the rows of a batch")
+        } else {
+            format!("{n}_rows({raw}) for each row of a batch")
+        };
+        ResolveError::NeedsVectorBatch {
+            at: a.span,
+            function: n.to_string(),
+            shape: self.shape_name(a.shape),
+            fix,
+        }
+    }
+
+    /// `softmax_rows(S)`, `logsumexp_rows(S)` (every row of a matrix on its
+    /// own), `log_softmax(v)` (written `v − logsumexp(v) ones(n)`) and
+    /// `mean(a)` (written `sum(a) / (rows cols)`).
+    fn batch_call(&mut self, n: &str, args: &'a [ast::Expr], span: Span) -> R {
+        use crate::ir::build;
+        if !self.arity(n, args, &[1], span) {
+            return None;
+        }
+        let a = self.expr(&args[0])?;
+        let sh = a.shape;
+        match n {
+            "softmax_rows" => Some(Expr::new(Op::SoftmaxRows, vec![a], sh, span)),
+            "logsumexp_rows" => Some(Expr::new(
+                Op::LseRows,
+                vec![a],
+                Shape::vector(sh.rows),
+                span,
+            )),
+            "log_softmax" => {
+                if !sh.is_column() {
+                    self.push(ResolveError::NeedsVector {
+                        at: a.span,
+                        function: n.to_string(),
+                        shape: self.shape_name(sh),
+                    });
+                    return None;
+                }
+                let lse = Expr::new(Op::LogSumExp, vec![a.clone()], Shape::SCALAR, span);
+                let r = build::sub(a, build::scale(lse, build::ones(sh, span)));
+                Some(Expr { span, ..r })
+            }
+            _ => {
+                let count = |d: Dim| match d {
+                    Dim::Const(c) => build::num_r(BigRational::from_integer(c.into()), span),
+                    d => Expr::leaf(Op::DimValue(d), Shape::SCALAR, span),
+                };
+                let size = build::mul(count(sh.rows), count(sh.cols));
+                let r = build::div(build::sum_all(a), size);
+                Some(Expr { span, ..r })
             }
         }
     }

@@ -26,9 +26,11 @@ use crate::syntax::ast;
 use std::collections::{HashMap, HashSet};
 
 /// The attributes a `var` may carry, as the reports list them.
-pub(crate) const ATTRIBUTES: [&str; 6] = [
+pub(crate) const ATTRIBUTES: [&str; 8] = [
     "onehot",
     "simplex",
+    "onehot_rows",
+    "simplex_rows",
     "positive",
     "symmetric",
     "spd",

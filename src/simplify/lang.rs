@@ -59,6 +59,9 @@ pub struct Facts {
     pub nonzero: bool,
     pub onehot: bool,
     pub sum_one: bool,
+    /// Every row sums to 1 (`onehot_rows`, `simplex_rows`, `softmax_rows`),
+    /// so `Y ones(C) = ones(N)`.
+    pub rows_sum_one: bool,
     pub symmetric: bool,
     pub invertible: bool,
     pub ones: bool,
@@ -83,6 +86,7 @@ impl Facts {
             nonzero: self.nonzero || o.nonzero,
             onehot: self.onehot || o.onehot,
             sum_one: self.sum_one || o.sum_one,
+            rows_sum_one: self.rows_sum_one || o.rows_sum_one,
             symmetric: self.symmetric || o.symmetric,
             invertible: self.invertible || o.invertible,
             ones: self.ones || o.ones,
@@ -307,6 +311,8 @@ fn operator_facts<'d>(node: &Mx, d: &dyn Fn(&Id) -> &'d Data, table: &Table) -> 
                 && sa.rows == sa.cols
                 && sb.rows == sb.cols
                 && sa.cols == sb.rows;
+            // an outer product of ones is a matrix of ones
+            facts.ones = f(a).ones && f(b).ones && sa.cols == Dim::Const(1);
         }
         Mx::Tr(a) => {
             let fa = f(a);
@@ -314,6 +320,7 @@ fn operator_facts<'d>(node: &Mx, d: &dyn Fn(&Id) -> &'d Data, table: &Table) -> 
                 named: false,
                 onehot: false,
                 sum_one: fa.sum_one,
+                rows_sum_one: false,
                 ..fa
             };
         }
@@ -486,7 +493,9 @@ fn op_total(prog: &Program, op: &Op) -> bool {
         | Op::SumRange(_)
         | Op::ProdRange { .. }
         | Op::Smin
-        | Op::Smax => true,
+        | Op::Smax
+        | Op::SoftmaxRows
+        | Op::LseRows => true,
         Op::ElemPrime(f) => f.domain() == Domain::All,
         // Only an independent variable at every time: a defined element
         // may be undefined (its definition, or a time no piece covers).
@@ -619,6 +628,15 @@ impl<'p> ToEgg<'p> {
                             facts.sum_one = true;
                             facts.positive = true;
                         }
+                        // entries in {0, 1}, so y ∘ y = y as for onehot
+                        Attr::OnehotRows => {
+                            facts.onehot = true;
+                            facts.rows_sum_one = true;
+                        }
+                        Attr::SimplexRows => {
+                            facts.rows_sum_one = true;
+                            facts.positive = true;
+                        }
                         Attr::Positive => facts.positive = true,
                         Attr::Symmetric => facts.symmetric = true,
                         Attr::Spd => {
@@ -683,6 +701,13 @@ impl<'p> ToEgg<'p> {
             Op::ElemPrime(f) => format!("{}'", f.name()),
             Op::Component => "component".into(),
             Op::MatPow(k) => format!("matpow{k}"),
+            Op::SoftmaxRows => {
+                facts.positive = true;
+                facts.nonzero = true;
+                facts.rows_sum_one = true;
+                "softmax_rows".into()
+            }
+            Op::LseRows => "logsumexp_rows".into(),
             op => format!("{op:?}").to_lowercase(),
         };
         facts.total |= op_total(p, &e.op);

@@ -57,6 +57,13 @@ fn total_scalar_nonzero(
     let c = all_scalar_nonzero(a, b);
     move |g, id, s| c(g, id, s) && data(g, s, b).facts.total
 }
+/// `?y` has rows summing to 1 and is total; `?o` is a column of ones.
+fn rows_sum_one(y: &'static str, o: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
+    move |g, _, s| {
+        let (dy, d_o) = (data(g, s, y), data(g, s, o));
+        dy.facts.rows_sum_one && dy.facts.total && d_o.facts.ones && d_o.shape.is_column()
+    }
+}
 fn columns(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst) -> bool {
     move |g, _, s| data(g, s, a).shape.is_column() && data(g, s, a).shape == data(g, s, b).shape
 }
@@ -66,8 +73,8 @@ fn columns(a: &'static str, b: &'static str) -> impl Fn(&mut MxGraph, Id, &Subst
 /// about no particular term.
 pub fn fact_subject(rule: &str) -> Option<Option<&'static [usize]>> {
     Some(match rule {
-        "sum-one" | "had-onehot-self" | "had-cancel" | "div-cancel" | "haddiv-self"
-        | "div-self" | "mul-inv-self" => Some(&[0]),
+        "sum-one" | "rows-sum-one" | "had-onehot-self" | "had-cancel" | "div-cancel"
+        | "haddiv-self" | "div-self" | "mul-inv-self" => Some(&[0]),
         // the rule matched sqrt(x) sqrt(x): the fact is about x
         "sqrt-mul-self" | "sqrt-had-self" => Some(&[0, 0]),
         // the rule matched (a ./ b)[i]: the fact is about b
@@ -87,6 +94,9 @@ pub fn fact_text(rule: &str, term: Option<&str>) -> Option<String> {
     let a = term.unwrap_or("?");
     Some(match rule {
         "sum-one" => format!("sum({a}) = 1 (onehot, simplex or softmax)"),
+        "rows-sum-one" => {
+            format!("{a} ones = ones (onehot_rows, simplex_rows or softmax_rows)")
+        }
         "had-onehot-self" => format!("{a} is onehot ⇒ y ∘ y = y"),
         "had-cancel" => {
             format!("{a} ≠ 0 (positive: softmax, exp, sigmoid or a positive attribute)")
@@ -196,6 +206,49 @@ impl Applier<Mx, MxAnalysis> for MakeConst {
         rhs.add(ENodeOrVar::ENode(node));
         let (from, did) = egraph.union_instantiations(ast, &rhs, _subst, rule_name);
         if did { vec![from] } else { vec![] }
+    }
+}
+
+/// `onesᵀ = ones`: the transpose of a class holding a ones leaf is a ones
+/// leaf of the transposed shape, written with the program's dimensions.
+pub(crate) struct TransposeOnes(pub(crate) Var);
+
+impl Applier<Mx, MxAnalysis> for TransposeOnes {
+    fn apply_one(
+        &self,
+        egraph: &mut MxGraph,
+        eclass: Id,
+        subst: &Subst,
+        _searcher_ast: Option<&PatternAst<Mx>>,
+        rule_name: Symbol,
+    ) -> Vec<Id> {
+        let o = subst[self.0];
+        let table = &egraph.analysis.table;
+        let leaf = egraph[o].nodes.iter().find_map(|n| match n {
+            Mx::Other(s, kids) if kids.is_empty() && table.entries[s].facts.ones => {
+                Some(table.entries[s].clone())
+            }
+            _ => None,
+        });
+        let Some(entry) = leaf else {
+            return vec![];
+        };
+        let (shape, ir_shape) = (entry.shape.transposed(), entry.ir_shape.transposed());
+        if shape.is_scalar() {
+            return vec![];
+        }
+        let name = format!("ones{{{},{}}}", dim_tag(shape.rows), dim_tag(shape.cols));
+        let sym = egraph
+            .analysis
+            .table
+            .intern(&name, Op::Ones, (shape, ir_shape), entry.facts, 0);
+        let id = egraph.add(Mx::Other(sym, vec![]));
+        let did = if egraph.are_explanations_enabled() {
+            egraph.union_trusted(eclass, id, rule_name)
+        } else {
+            egraph.union(eclass, id)
+        };
+        if did { vec![eclass] } else { vec![] }
     }
 }
 
@@ -349,6 +402,8 @@ fn scalar_multiples() -> Vec<Rw> {
         rw!("scale-out-left"; "(scale ?s (* ?a ?b))" => "(* (scale ?s ?a) ?b)"),
         rw!("scale-had"; "(.* (scale ?s ?a) ?b)" => "(scale ?s (.* ?a ?b))"),
         rw!("scale-scalar"; "(scale ?s ?a)" => "(* ?s ?a)" if scalar("?a")),
+        // c/s · a = (c a)/s: both sides are undefined exactly where s = 0
+        rw!("scale-quotient"; "(scale (/ ?c ?s) ?a)" => "(/ (scale ?c ?a) ?s)"),
     ]
 }
 
@@ -365,6 +420,7 @@ fn transposes() -> Vec<Rw> {
         rw!("tr-scale"; "(T (scale ?s ?a))" => "(scale ?s (T ?a))"),
         rw!("tr-had"; "(T (.* ?a ?b))" => "(.* (T ?a) (T ?b))"),
         rw!("tr-scalar"; "(T ?a)" => "?a" if scalar("?a")),
+        rw!("tr-ones"; "(T ?o)" => { TransposeOnes("?o".parse().expect("pattern variable")) }),
         rw!("tr-symmetric"; "(T ?a)" => "?a" if cond("?a", |d| d.facts.symmetric)),
         rw!("tr-inv"; "(T (inv ?a))" => "(inv (T ?a))"),
         rw!("inv-tr"; "(inv (T ?a))" => "(T (inv ?a))"),
@@ -427,6 +483,7 @@ fn entry_sums() -> Vec<Rw> {
         rw!("sum-one"; "(sum ?y)" => "1" if cond("?y", |d| d.facts.sum_one && d.facts.total)),
         rw!("sum-ones"; "(sum ?o)" => { EntriesOf("?o", false) } if cond("?o", |d| d.facts.ones && !d.shape.is_scalar())),
         rw!("trace-eye"; "(trace ?e)" => { EntriesOf("?e", true) } if cond("?e", |d| d.facts.eye)),
+        rw!("rows-sum-one"; "(* ?y ?o)" => { MakeConst(Const::Ones) } if rows_sum_one("?y", "?o")),
         rw!("inner-as-sum"; "(* (T ?a) ?b)" => "(sum (.* ?a ?b))" if columns("?a", "?b")),
         rw!("sum-as-inner"; "(sum (.* ?a ?b))" => "(* (T ?a) ?b)" if columns("?a", "?b")),
     ]

@@ -36,10 +36,6 @@ const LANGUAGE_FUNCTIONS: &[&str] = &[
     "erf",
     "leaky_relu",
     "elu",
-    "log_softmax",
-    "mean",
-    "softmax_rows",
-    "logsumexp_rows",
 ];
 
 /// The name of the function a statement declares (`let f(…) = …`, `fun g: …`).

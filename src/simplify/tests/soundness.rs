@@ -224,6 +224,8 @@ enum Kind {
     /// wherever defined: `exp(log(s))`, `inv(inv(u vᵀ))`, `softmax(log(x))`
     /// carry such facts.
     UndefinedPos,
+    /// Positive entries, every row summing to 1 (`simplex_rows`).
+    RowsSumOne,
     /// Each variable its own kind, drawn at random.
     Mixed,
 }
@@ -332,6 +334,18 @@ fn world_value(name: &str, base: Shape, kind: Kind, rng: &mut Rng) -> (Shape, M,
             }
         }
         Kind::Zero => m = M::zeros(r, c),
+        Kind::RowsSumOne => {
+            m = m.map(|x| x.abs() + 0.1);
+            for i in 0..r {
+                let s: f64 = m.row(i).sum();
+                for j in 0..c {
+                    m[(i, j)] /= s;
+                }
+            }
+            f.rows_sum_one = true;
+            f.positive = true;
+            f.nonzero = true;
+        }
         Kind::RankOne => {
             let u = M::from_fn(r, 1, |_, _| rng.normal() + 1.5);
             let v = M::from_fn(1, c, |_, _| rng.normal() - 1.5);
@@ -540,6 +554,28 @@ fn every_rule_is_sound_on_random_values() {
                 ) as usize;
             }
         }
+        // Rows summing to one, on a generator of their own so that the
+        // worlds above stay as they were.
+        let mut r3 = Rng(0x5017);
+        for n in [1u64, 3] {
+            let shapes = world_shapes(n);
+            for round in 0..12 {
+                let mut pick = |name: &str| {
+                    if round < 6 {
+                        return shapes[round].0;
+                    }
+                    let k = (name.len() + round) % 2;
+                    [shapes[0].0, shapes[1].0][k]
+                };
+                fired += check_rule_in_world(
+                    rule,
+                    &mut pick,
+                    Kind::RowsSumOne,
+                    &mut r3,
+                    &format!("n = {n}, rows summing to one"),
+                ) as usize;
+            }
+        }
         assert!(
             fired > 0,
             "rule {} never applied in any test world",
@@ -683,6 +719,6 @@ fn sums_of_different_shapes_stay_apart() {
     let got = simplify(&prog, &d, &Budget::default());
     assert_eq!(
         show(&prog, &got.expr),
-        "-(Div(1, ((s + (bᵀ x)) (s + (bᵀ x)))) b)"
+        "Div(-b, ((s + (bᵀ x)) (s + (bᵀ x))))"
     );
 }
