@@ -366,10 +366,45 @@ impl Lower<'_> {
     }
 
     fn dim_ref(&self, p: Pair<'_, Rule>) -> DimRef {
-        let q = p.into_inner().next().expect("a dimension");
-        match q.as_rule() {
-            Rule::integer => DimRef::Lit(self.integer(&q)),
-            _ => DimRef::Name(self.ident(&q)),
+        let span = self.span(&p);
+        let mut terms: Vec<DimTerm> = p
+            .into_inner()
+            .filter(|q| q.as_rule() == Rule::dim_term)
+            .map(|q| {
+                let mut t = DimTerm {
+                    coeff: None,
+                    name: None,
+                };
+                for r in q.into_inner() {
+                    match r.as_rule() {
+                        Rule::integer => t.coeff = Some(self.integer(&r)),
+                        Rule::ident => t.name = Some(self.ident(&r)),
+                        _ => {}
+                    }
+                }
+                t
+            })
+            .collect();
+        match terms.as_slice() {
+            [
+                DimTerm {
+                    coeff: Some(_),
+                    name: None,
+                },
+            ]
+            | [
+                DimTerm {
+                    coeff: None,
+                    name: Some(_),
+                },
+            ] => {
+                let t = terms.pop().expect("one term");
+                match (t.coeff, t.name) {
+                    (Some(c), _) => DimRef::Lit(c),
+                    (_, n) => DimRef::Name(n.expect("a name")),
+                }
+            }
+            _ => DimRef::Sum(terms, span),
         }
     }
 
@@ -759,6 +794,10 @@ impl Lower<'_> {
                 Ok((Spanned::new(e.node, span), d))
             }
             Rule::bracket => self.bracket(q, span),
+            Rule::stack => {
+                let (items, depth) = self.expr_list(q.into_inner())?;
+                build(ExprKind::Stack(items), span, depth)
+            }
             Rule::indicator => self.indicator(q, span),
             Rule::call => self.call(q, span),
             other => unreachable!("unexpected atom: {other:?}"),
