@@ -129,7 +129,21 @@ impl<'a> Printer<'a> {
 
     /// `1:n`, `n+1:n+p`: the 1-based rows of a row block, both ends included.
     fn row_range(&self, from: Dim, count: Dim) -> String {
-        let compact = |d: Dim| self.dim(d).replace(' ', "");
+        // Each dimension name on its own, so LaTeX does not read `n+1` as one name.
+        let compact = |d: Dim| {
+            let (k, ts) = d.parts();
+            let mut out: Vec<String> = ts
+                .into_iter()
+                .map(|(s, c)| {
+                    let name = self.dim(Dim::Sym(s));
+                    if c == 1 { name } else { format!("{c}{name}") }
+                })
+                .collect();
+            if k != 0 || out.is_empty() {
+                out.push(k.to_string());
+            }
+            out.join("+")
+        };
         let ends = from.plus(Dim::Const(1)).ok().zip(from.plus(count).ok());
         match ends {
             Some((first, last)) => format!("{}:{}", compact(first), compact(last)),
@@ -282,11 +296,7 @@ impl<'a> Printer<'a> {
             Op::Rows { from, count } => {
                 let base = self.paren(self.go(a(0)), Prec::Atom);
                 let range = self.row_range(*from, *count);
-                if latex {
-                    (subscript(&base, &range), Prec::Atom)
-                } else {
-                    (format!("{base}[{range}]"), Prec::Atom)
-                }
+                (format!("{base}[{range}]"), Prec::Atom)
             }
             Op::Neg => {
                 let inner = self.paren(self.go(a(0)), Prec::Postfix);
