@@ -794,10 +794,6 @@ impl Lower<'_> {
                 Ok((Spanned::new(e.node, span), d))
             }
             Rule::bracket => self.bracket(q, span),
-            Rule::stack => {
-                let (items, depth) = self.expr_list(q.into_inner())?;
-                build(ExprKind::Stack(items), span, depth)
-            }
             Rule::indicator => self.indicator(q, span),
             Rule::call => self.call(q, span),
             other => unreachable!("unexpected atom: {other:?}"),
@@ -807,7 +803,14 @@ impl Lower<'_> {
     /// `[a, b]` is a vector; a bracket whose entries are all bracket
     /// literals, `[[1, 1], [-1, -1]]`, is a matrix given by rows.
     fn bracket(&self, p: Pair<'_, Rule>, span: Span) -> Res<Deep> {
+        let is_stack = p
+            .clone()
+            .into_inner()
+            .any(|q| q.as_rule() == Rule::semicolon);
         let (items, depth) = self.expr_list(p.into_inner())?;
+        if is_stack {
+            return build(ExprKind::Stack(items), span, depth);
+        }
         if items.iter().all(|e| matches!(e.node, ExprKind::Vector(_))) {
             let width = match &items[0].node {
                 ExprKind::Vector(r) => r.len(),
