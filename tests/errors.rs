@@ -240,6 +240,9 @@ fn cases() -> Vec<Case> {
         ],
         File("err_plot_too_long.grad") => [Resolve(PlotTooLong { .. })],
         File("err_plot_too_many_steps.grad") => [Resolve(PlotTooManySteps { steps: 500500, .. })],
+        File("err_stack_columns.grad") => [Resolve(StackColumns { index: 2, .. })],
+        File("err_stack_shape_sum.grad") => [Resolve(MulShapes { .. })],
+        File("err_dim_sum_too_complex.grad") => [Resolve(DimSumTooComplex { most: 4, .. })],
         File("plot_err_unknown_length.grad") => [
             Resolve(PlotUnknownLength { .. }),
             Resolve(PlotUnknownLength { .. }),

@@ -7,7 +7,7 @@ use super::reverse::reverse;
 use super::{R, err};
 use crate::ir::build::*;
 use crate::ir::unroll::MAX_DEPTH;
-use crate::ir::{self, CmpOp, Dim, ElemFn, Expr, Op, Program, Shape};
+use crate::ir::{self, CmpOp, Dim, ElemFn, Expr, Op, Program, Shape, build};
 use crate::span::Span;
 use std::collections::HashMap;
 
@@ -215,6 +215,25 @@ impl Forward<'_, '_> {
                 )
             }
             Op::Indicator(_) | Op::Delta => None,
+            Op::Stack => {
+                let Some(cols) = ts.iter().flatten().map(|t| t.shape.cols).next() else {
+                    return Ok(None);
+                };
+                let blocks = e
+                    .args
+                    .iter()
+                    .zip(ts)
+                    .map(|(b, t)| {
+                        t.clone()
+                            .unwrap_or_else(|| zeros(Shape::new(b.shape.rows, cols), sp))
+                    })
+                    .collect();
+                match build::stack(blocks, sp) {
+                    Some(s) => Some(s),
+                    None => return err(sp, "this stack's rows are too complex"),
+                }
+            }
+            Op::Rows { from, count } => t(0).map(|ta| build::rows(ta, *from, *count)),
             _ => {
                 // Fall back to reverse mode for a scalar node: its tangent is its gradientᵀ.
                 if e.shape.is_scalar() {

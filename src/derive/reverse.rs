@@ -6,7 +6,7 @@ use super::graph::{Graph, Key, wrt_key};
 use super::{R, err};
 use crate::ir::build::*;
 use crate::ir::unroll::{MAX_DEPTH, const_int};
-use crate::ir::{self, CmpOp, ElemFn, Expr, Op, Program, Shape};
+use crate::ir::{self, CmpOp, Dim, ElemFn, Expr, Op, Program, Shape, build};
 use crate::span::Span;
 use num_rational::BigRational;
 use std::collections::HashMap;
@@ -397,6 +397,38 @@ impl Reverse<'_, '_> {
                         go!(entry.clone(), comp);
                     }
                 }
+            }
+            Op::Stack => {
+                let mut from = Dim::Const(0);
+                for b in &e.args {
+                    go!(b.clone(), rows(a.clone(), from, b.shape.rows));
+                    from = match from.plus(b.shape.rows) {
+                        Ok(f) => f,
+                        Err(_) => return err(e.span, "this stack's rows are too complex"),
+                    };
+                }
+            }
+            Op::Rows { from, count } => {
+                // Zeros above and below the block.
+                let base = x(0);
+                let cols = base.shape.cols;
+                let below = from
+                    .plus(*count)
+                    .ok()
+                    .and_then(|end| base.shape.rows.minus(end));
+                let Some(below) = below else {
+                    return err(e.span, "this row block's rows are too complex");
+                };
+                let mut blocks = Vec::new();
+                for (d, block) in [(*from, None), (*count, Some(a.clone())), (below, None)] {
+                    if d != Dim::Const(0) {
+                        blocks.push(block.unwrap_or_else(|| zeros(Shape::new(d, cols), e.span)));
+                    }
+                }
+                let Some(padded) = build::stack(blocks, e.span) else {
+                    return err(e.span, "this row block's rows are too complex");
+                };
+                go!(base, padded);
             }
             Op::Component => {
                 let lit = self.component_adjoint(e, a)?;

@@ -70,6 +70,23 @@ impl From<ResolveError> for Diagnostic {
                 format!("size {value} is too large (at most {MAX_DIM})"),
                 "absurdly large size",
             ),
+            DimSumTooComplex { most, .. } => Diagnostic::new(
+                at,
+                format!("this dimension is too complex (a sum may name at most {most} dimensions)"),
+                "too many dimensions in one sum",
+            ),
+            StackColumns {
+                first,
+                shape,
+                index,
+                ..
+            } => Diagnostic::new(
+                at,
+                format!(
+                    "cannot stack {shape} under {first}: block {index} has a different number of columns"
+                ),
+                format!("block {index} is {shape}, block 1 is {first}"),
+            ),
             UnknownAttribute { name, .. } => Diagnostic::new(
                 at,
                 format!("unknown attribute `{name}`"),

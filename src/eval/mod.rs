@@ -24,6 +24,7 @@ pub mod ball;
 pub mod linalg;
 pub mod sample;
 pub mod scalar;
+mod stack;
 
 pub use ball::Ball;
 pub use linalg::Matrix;
@@ -795,6 +796,8 @@ impl<'a, S: Scalar> Ev<'a, S> {
                 let g = Expr::new(Op::Grad, vec![f.clone(), x.clone()], x.shape, f.span);
                 self.derivative(DerivKind::Jac, &g, x)
             }
+            Op::Stack => self.stack(a),
+            Op::Rows { from, count } => self.rows(a, *from, *count),
             // Var, Let, SeqAt and the common arithmetic are handled in `eval`.
             _ => unsupported(format!("operator {:?} is not evaluated here", e.op)),
         }

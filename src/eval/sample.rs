@@ -396,10 +396,8 @@ pub struct Instance {
 
 impl Instance {
     pub fn dim(&self, d: ir::Dim) -> usize {
-        match d {
-            ir::Dim::Const(c) => c as usize,
-            ir::Dim::Sym(id) => self.dims.get(id).copied().unwrap_or(1),
-        }
+        d.size_with(|id| Some(self.dims.get(id).copied().unwrap_or(1) as u64))
+            .unwrap_or(1) as usize
     }
     /// `(rows, cols)` of a shape at this instance.
     pub fn shape_dims(&self, s: Shape) -> (usize, usize) {

@@ -149,6 +149,27 @@ impl Py<'_> {
     }
 
     fn dim(&self, d: Dim) -> String {
+        if let Dim::Sum(_) = d {
+            let length = self.length;
+            let fixed = |id: usize| self.prog.dims[id].value.filter(|_| Some(id) != length);
+            return match d.substituted(fixed) {
+                Dim::Sum(_) => {
+                    let (k, ts) = d.substituted(fixed).parts();
+                    let mut out: Vec<String> = ts
+                        .into_iter()
+                        .map(|(s, c)| match c {
+                            1 => self.dim(Dim::Sym(s)),
+                            _ => format!("{c} * {}", self.dim(Dim::Sym(s))),
+                        })
+                        .collect();
+                    if k != 0 {
+                        out.push(k.to_string());
+                    }
+                    format!("({})", out.join(" + "))
+                }
+                other => self.dim(other),
+            };
+        }
         match self.prog.dim_value(d) {
             Some(v) if Some(d) != self.length.map(Dim::Sym) => v.to_string(),
             _ => {
@@ -506,6 +527,28 @@ impl Py<'_> {
                     format!("np.array([{}], dtype=float)", out.join(", ")),
                     Prec::Atom,
                 ))
+            }
+            Op::Stack => {
+                let blocks = e
+                    .args
+                    .iter()
+                    .map(|b| self.at(b, Prec::Cmp, depth))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((format!("np.vstack([{}])", blocks.join(", ")), Prec::Atom))
+            }
+            Op::Rows { from, count } => {
+                let base = a(0, Prec::Atom)?;
+                let start = self.dim(*from);
+                let end = match from.plus(*count) {
+                    Ok(d) => self.dim(d),
+                    Err(_) => return fail(e, "this row block is too complex to export"),
+                };
+                let s = format!("{base}[{start}:{end}, :]");
+                if e.shape.is_scalar() {
+                    Ok((format!("{s}.item()"), Prec::Atom))
+                } else {
+                    Ok((s, Prec::Atom))
+                }
             }
             Op::Neg => Ok((format!("-{}", a(0, Prec::Unary)?), Prec::Unary)),
             Op::Add => bin("+", Prec::Sum),

@@ -277,3 +277,49 @@ pub fn nested_deeper_than(e: &Expr, limit: usize) -> bool {
     }
     false
 }
+
+/// `[a; b; …]` of blocks with one column count.
+pub fn stack(blocks: Vec<Expr>, span: Span) -> Option<Expr> {
+    let cols = blocks.first()?.shape.cols;
+    let mut rows = Dim::Const(0);
+    for b in &blocks {
+        rows = rows.plus(b.shape.rows).ok()?;
+    }
+    Some(Expr::new(Op::Stack, blocks, Shape::new(rows, cols), span))
+}
+
+/// Rows `from + 1 ..= from + count` of `a`; a block of a stack, all of `a`
+/// and a block of zeros are taken directly.
+pub fn rows(a: Expr, from: Dim, count: Dim) -> Expr {
+    let shape = Shape::new(count, a.shape.cols);
+    if from == Dim::Const(0) && count == a.shape.rows {
+        return a;
+    }
+    if matches!(a.op, Op::Zeros | Op::Ones) {
+        return if shape.is_scalar() {
+            num(if a.op == Op::Ones { 1 } else { 0 }, a.span)
+        } else {
+            Expr::leaf(a.op, shape, a.span)
+        };
+    }
+    if a.op == Op::Stack {
+        let mut at = Dim::Const(0);
+        for b in &a.args {
+            if at == from && b.shape.rows == count {
+                return b.clone();
+            }
+            match at.plus(b.shape.rows) {
+                Ok(next) => at = next,
+                Err(_) => break,
+            }
+        }
+    }
+    if let Op::Rows { from: inner, .. } = a.op
+        && let Ok(start) = inner.plus(from)
+    {
+        let base = a.args.into_iter().next().unwrap();
+        return rows(base, start, count);
+    }
+    let sp = a.span;
+    Expr::new(Op::Rows { from, count }, vec![a], shape, sp)
+}

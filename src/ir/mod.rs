@@ -23,12 +23,8 @@ pub type FunId = usize;
 pub type IdxId = usize;
 pub type LocalId = usize;
 
-/// A dimension in a shape: a declared (symbolic or fixed) dimension or a literal size.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
-pub enum Dim {
-    Const(u64),
-    Sym(DimId),
-}
+pub mod dim;
+pub use dim::{Dim, DimTooComplex, MAX_DIM_TERMS};
 
 /// `(rows, cols)`; a scalar is `(1, 1)`, a vector `(n, 1)`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -245,6 +241,14 @@ pub enum Op {
     Transpose,
     /// [A] square
     Inv,
+    /// [a, b, …] blocks with one column count stacked on top of each other: `[h; x]`
+    Stack,
+    /// [a] the row block `from + 1 ..= from + count` of `a`: printed `a[1:n]`,
+    /// `a[n+1:n+p]` (the adjoint of a stack splits this way)
+    Rows {
+        from: Dim,
+        count: Dim,
+    },
 
     // ---- elementwise
     /// [a]
@@ -467,17 +471,11 @@ pub struct Program {
 impl Program {
     /// The fixed value of a dimension, if it has one.
     pub fn dim_value(&self, d: Dim) -> Option<u64> {
-        match d {
-            Dim::Const(c) => Some(c),
-            Dim::Sym(id) => self.dims[id].value,
-        }
+        d.size_with(|id| self.dims[id].value)
     }
-    /// The name a dimension is written with.
+    /// The name a dimension is written with: `n`, `3`, `n + p`, `2 n`.
     pub fn dim_name(&self, d: Dim) -> String {
-        match d {
-            Dim::Const(c) => c.to_string(),
-            Dim::Sym(id) => self.dims[id].name.clone(),
-        }
+        d.written(|id| self.dims[id].name.clone())
     }
     /// `scalar`, `vec[n]`, `mat[m, n]` (a row vector is `mat[1, n]`).
     pub fn shape_name(&self, s: Shape) -> String {
@@ -490,8 +488,12 @@ impl Program {
         }
     }
     /// Two dimensions are the same when they are the same symbol or have the same value.
+    /// Fixed dimensions count by their value, so `n + T` with `dim T = 2` is `n + 2`.
     pub fn same_dim(&self, a: Dim, b: Dim) -> bool {
-        a == b || matches!((self.dim_value(a), self.dim_value(b)), (Some(x), Some(y)) if x == y)
+        a == b || {
+            let fixed = |id: DimId| self.dims[id].value;
+            a.substituted(fixed) == b.substituted(fixed)
+        }
     }
     pub fn same_shape(&self, a: Shape, b: Shape) -> bool {
         self.same_dim(a.rows, b.rows) && self.same_dim(a.cols, b.cols)

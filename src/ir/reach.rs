@@ -42,9 +42,7 @@ pub struct Reach {
 impl Reach {
     fn add_shape(&mut self, s: Shape) {
         for d in [s.rows, s.cols] {
-            if let Dim::Sym(id) = d {
-                self.shape_dims.insert(id);
-            }
+            self.shape_dims.extend(d.syms());
         }
     }
 

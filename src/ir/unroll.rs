@@ -63,16 +63,13 @@ pub fn subst(e: &Expr, target: &Op, value: &Expr, depth: usize) -> R<Expr> {
 /// Replaces a symbolic dimension by a value everywhere in `e` (shapes, `DimValue`):
 /// callers unroll statements over a symbolic length with it (T = 1..6).
 pub fn substitute_dim(e: &Expr, dim: DimId, value: u64) -> Expr {
-    let fix = |d: Dim| {
-        if d == Dim::Sym(dim) {
-            Dim::Const(value)
-        } else {
-            d
-        }
-    };
+    let fix = |d: Dim| d.substituted(|id| (id == dim).then_some(value));
     let shape = Shape::new(fix(e.shape.rows), fix(e.shape.cols));
     let op = match &e.op {
-        Op::DimValue(d) if *d == Dim::Sym(dim) => Op::Num(BigRational::from_integer(value.into())),
+        Op::DimValue(d) if d.syms().contains(&dim) => match fix(*d) {
+            Dim::Const(v) => Op::Num(BigRational::from_integer(v.into())),
+            other => Op::DimValue(other),
+        },
         o => o.clone(),
     };
     Expr::new(

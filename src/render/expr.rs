@@ -127,6 +127,30 @@ impl<'a> Printer<'a> {
         self.name(&self.prog.dim_name(d))
     }
 
+    /// `1:n`, `n+1:n+p`: the 1-based rows of a row block, both ends included.
+    fn row_range(&self, from: Dim, count: Dim) -> String {
+        // Each dimension name on its own, so LaTeX does not read `n+1` as one name.
+        let compact = |d: Dim| {
+            let (k, ts) = d.parts();
+            let mut out: Vec<String> = ts
+                .into_iter()
+                .map(|(s, c)| {
+                    let name = self.dim(Dim::Sym(s));
+                    if c == 1 { name } else { format!("{c}{name}") }
+                })
+                .collect();
+            if k != 0 || out.is_empty() {
+                out.push(k.to_string());
+            }
+            out.join("+")
+        };
+        let ends = from.plus(Dim::Const(1)).ok().zip(from.plus(count).ok());
+        match ends {
+            Some((first, last)) => format!("{}:{}", compact(first), compact(last)),
+            None => format!("{}+1:{}+{}", compact(from), compact(from), compact(count)),
+        }
+    }
+
     fn go(&self, e: &Expr) -> (String, Prec) {
         let a = |i: usize| &e.args[i];
         let latex = self.style == Style::Latex;
@@ -256,6 +280,23 @@ impl<'a> Printer<'a> {
                         .collect();
                     (format!("[{}]", rs.join(", ")), Prec::Atom)
                 }
+            }
+            Op::Stack => {
+                let blocks: Vec<String> = e.args.iter().map(|b| self.go(b).0).collect();
+                if latex {
+                    let body = blocks.join(" \\\\ ");
+                    (
+                        format!("\\begin{{bmatrix}} {body} \\end{{bmatrix}}"),
+                        Prec::Atom,
+                    )
+                } else {
+                    (format!("[{}]", blocks.join("; ")), Prec::Atom)
+                }
+            }
+            Op::Rows { from, count } => {
+                let base = self.paren(self.go(a(0)), Prec::Atom);
+                let range = self.row_range(*from, *count);
+                (format!("{base}[{range}]"), Prec::Atom)
             }
             Op::Neg => {
                 let inner = self.paren(self.go(a(0)), Prec::Postfix);

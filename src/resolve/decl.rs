@@ -1,7 +1,7 @@
 //! Declarations (first pass) and the statements that do work (second pass).
 
 use super::*;
-use crate::ir::{Attr, Dim, LocalKind, Op, Shape, WorkKind};
+use crate::ir::{Attr, Dim, LocalKind, MAX_DIM_TERMS, Op, Shape, WorkKind};
 use num_traits::{Signed, ToPrimitive};
 
 impl<'a> Resolver<'a> {
@@ -184,7 +184,58 @@ impl<'a> Resolver<'a> {
     pub(super) fn dim_ref(&mut self, d: &ast::DimRef) -> Option<Dim> {
         match d {
             ast::DimRef::Lit(v) => self.literal_dim(&v.node, v.span),
-            ast::DimRef::Name(n) => match self.names.get(&n.node) {
+            ast::DimRef::Name(n) => self.dim_named(n),
+            ast::DimRef::Sum(terms, span) => self.dim_sum(terms, *span),
+        }
+    }
+
+    /// `n + p`, `4 n`, `2 * n + 1`: each term checked, then the canonical sum.
+    fn dim_sum(&mut self, terms: &[ast::DimTerm], span: Span) -> Option<Dim> {
+        let mut konst = 0u64;
+        let mut syms = Vec::new();
+        let mut ok = true;
+        for t in terms {
+            let coeff = match &t.coeff {
+                Some(c) => match self.literal_dim(&c.node, c.span) {
+                    Some(Dim::Const(c)) => c,
+                    _ => {
+                        ok = false;
+                        continue;
+                    }
+                },
+                None => 1,
+            };
+            match &t.name {
+                None => konst = konst.saturating_add(coeff),
+                Some(n) => match self.dim_named(n) {
+                    Some(Dim::Sym(id)) => syms.push((id, coeff)),
+                    _ => ok = false,
+                },
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let too_large = |d: &Dim| {
+            d.size_with(|_| Some(1))
+                .is_none_or(|v| v > MAX_DIM.saturating_mul(MAX_DIM))
+        };
+        match Dim::linear(konst, syms) {
+            Ok(d) if !too_large(&d) => Some(d),
+            _ => {
+                self.push(ResolveError::DimSumTooComplex {
+                    at: span,
+                    most: MAX_DIM_TERMS,
+                });
+                None
+            }
+        }
+    }
+
+    /// A dimension named in a type: it must be declared with `dim`.
+    fn dim_named(&mut self, n: &ast::Ident) -> Option<Dim> {
+        {
+            match self.names.get(&n.node) {
                 Some(&(Sym::Dim(id), _)) => Some(Dim::Sym(id)),
                 Some(&(Sym::Broken, _)) => None,
                 None if self.rejected.contains(&n.node) => None,
@@ -205,7 +256,7 @@ impl<'a> Resolver<'a> {
                     });
                     None
                 }
-            },
+            }
         }
     }
 

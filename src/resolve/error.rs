@@ -42,6 +42,17 @@ pub enum ResolveError {
     SizeNotPositive { at: Span },
     /// A literal size too large: `var x: vec[1000000]`.
     SizeTooLarge { at: Span, value: String },
+    /// A dimension sum naming too many symbols (or too large a size):
+    /// `var x: vec[a + b + c + d + e]`.
+    DimSumTooComplex { at: Span, most: usize },
+    /// Blocks of a stack with different column counts: `[a; A]` with
+    /// `a: vec[n]`, `A: mat[n, m]`. `index` is the 1-based block that differs.
+    StackColumns {
+        at: Span,
+        first: String,
+        shape: String,
+        index: usize,
+    },
     /// `var x: vec[n] sparse`.
     UnknownAttribute { at: Span, name: String },
     /// An attribute on a type it does not describe: `var A: mat[n, m] spd`.
@@ -470,6 +481,8 @@ impl ResolveError {
             | UndeclaredDimension { at, .. }
             | SizeNotPositive { at }
             | SizeTooLarge { at, .. }
+            | DimSumTooComplex { at, .. }
+            | StackColumns { at, .. }
             | UnknownAttribute { at, .. }
             | AttributeMisfit { at, .. }
             | TimeNotInteger { at }

@@ -79,6 +79,12 @@ impl<'a> Resolver<'a> {
                 let (l, r) = (self.expr(lhs), self.expr(rhs));
                 self.indicator(l?, *op, r?, span)
             }
+            ast::ExprKind::Stack(blocks) => {
+                // Every block is resolved so that all their errors are reported.
+                let blocks: Vec<R> = blocks.iter().map(|b| self.expr(b)).collect();
+                let blocks: Option<Vec<Expr>> = blocks.into_iter().collect();
+                self.stack(blocks?, span)
+            }
         }
     }
 

@@ -14,6 +14,7 @@ mod dump;
 mod error;
 mod expr;
 mod plot;
+mod stack;
 
 pub use dump::dump;
 pub use error::{Callee, IntegerRole, NameKind, ResolveError};

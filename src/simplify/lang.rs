@@ -184,10 +184,7 @@ impl MxAnalysis {
 }
 
 fn shape_text(s: Shape) -> String {
-    let d = |d: Dim| match d {
-        Dim::Const(c) => c.to_string(),
-        Dim::Sym(i) => format!("d{i}"),
-    };
+    let d = |d: Dim| d.written(|i| format!("d{i}")).replace(' ', "");
     format!("{}x{}", d(s.rows), d(s.cols))
 }
 
@@ -488,6 +485,8 @@ fn op_total(prog: &Program, op: &Op) -> bool {
         | Op::FunPrime(_)
         | Op::Component
         | Op::Literal { .. }
+        | Op::Stack
+        | Op::Rows { .. }
         | Op::MatPow(_)
         | Op::SumIdx(_)
         | Op::SumRange(_)
@@ -513,10 +512,7 @@ fn is_derivative(op: &Op) -> bool {
 
 /// Dimensions with a fixed value become literals, so equal shapes compare equal.
 pub fn norm_shape(prog: &Program, s: Shape) -> Shape {
-    let d = |x: Dim| match prog.dim_value(x) {
-        Some(v) => Dim::Const(v),
-        None => x,
-    };
+    let d = |x: Dim| x.substituted(|id| prog.dims[id].value);
     Shape::new(d(s.rows), d(s.cols))
 }
 

@@ -129,10 +129,7 @@ pub(crate) enum Const {
 pub(crate) struct MakeConst(pub(crate) Const);
 
 fn dim_tag(d: Dim) -> String {
-    match d {
-        Dim::Const(c) => c.to_string(),
-        Dim::Sym(s) => format!("d{s}"),
-    }
+    d.written(|s| format!("d{s}")).replace(' ', "")
 }
 
 impl Applier<Mx, MxAnalysis> for MakeConst {

@@ -105,6 +105,15 @@ impl TypeExpr {
 pub enum DimRef {
     Name(Ident),
     Lit(Spanned<BigInt>),
+    /// `n + p`, `4 n`: two or more terms, or a term with a coefficient.
+    Sum(Vec<DimTerm>, Span),
+}
+
+/// One term of a dimension sum: `k`, `n` or `k n` (at least one part is set).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DimTerm {
+    pub coeff: Option<Spanned<BigInt>>,
+    pub name: Option<Ident>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -232,6 +241,8 @@ pub enum ExprKind {
     Vector(Vec<Expr>),
     /// `[[1, 1], [-1, -1]]`
     Matrix(Vec<Vec<Expr>>),
+    /// `[a; b]`: blocks stacked on top of each other (two or more).
+    Stack(Vec<Expr>),
     /// `1{lhs op rhs}`
     Indicator {
         lhs: Box<Expr>,

@@ -437,10 +437,45 @@ impl Lower<'_> {
     }
 
     fn dim_ref(&self, p: Pair<'_, Rule>) -> DimRef {
-        let q = p.into_inner().next().expect("a dimension");
-        match q.as_rule() {
-            Rule::integer => DimRef::Lit(self.integer(&q)),
-            _ => DimRef::Name(self.ident(&q)),
+        let span = self.span(&p);
+        let mut terms: Vec<DimTerm> = p
+            .into_inner()
+            .filter(|q| q.as_rule() == Rule::dim_term)
+            .map(|q| {
+                let mut t = DimTerm {
+                    coeff: None,
+                    name: None,
+                };
+                for r in q.into_inner() {
+                    match r.as_rule() {
+                        Rule::integer => t.coeff = Some(self.integer(&r)),
+                        Rule::ident => t.name = Some(self.ident(&r)),
+                        _ => {}
+                    }
+                }
+                t
+            })
+            .collect();
+        match terms.as_slice() {
+            [
+                DimTerm {
+                    coeff: Some(_),
+                    name: None,
+                },
+            ]
+            | [
+                DimTerm {
+                    coeff: None,
+                    name: Some(_),
+                },
+            ] => {
+                let t = terms.pop().expect("one term");
+                match (t.coeff, t.name) {
+                    (Some(c), _) => DimRef::Lit(c),
+                    (_, n) => DimRef::Name(n.expect("a name")),
+                }
+            }
+            _ => DimRef::Sum(terms, span),
         }
     }
 
@@ -832,7 +867,14 @@ impl Lower<'_> {
     /// `[a, b]` is a vector; a bracket whose entries are all bracket
     /// literals, `[[1, 1], [-1, -1]]`, is a matrix given by rows.
     fn bracket(&self, p: Pair<'_, Rule>, span: Span) -> Res<Deep> {
+        let is_stack = p
+            .clone()
+            .into_inner()
+            .any(|q| q.as_rule() == Rule::semicolon);
         let (items, depth) = self.expr_list(p.into_inner())?;
+        if is_stack {
+            return build(ExprKind::Stack(items), span, depth);
+        }
         if items.iter().all(|e| matches!(e.node, ExprKind::Vector(_))) {
             let width = match &items[0].node {
                 ExprKind::Vector(r) => r.len(),

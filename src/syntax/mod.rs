@@ -498,6 +498,7 @@ mod tests {
             ),
             ExprKind::Transpose(a) => format!("(T {})", sexp(a)),
             ExprKind::Vector(v) => format!("[{}]", list(v)),
+            ExprKind::Stack(v) => format!("(stack {})", list(v)),
             ExprKind::Matrix(rows) => format!(
                 "[{}]",
                 rows.iter()

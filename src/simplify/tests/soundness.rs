@@ -250,6 +250,7 @@ fn dim_len(d: Dim) -> usize {
     match d {
         Dim::Const(c) => c as usize,
         Dim::Sym(_) => 3,
+        Dim::Sum(_) => d.size_with(|_| Some(3)).unwrap_or(3) as usize,
     }
 }
 
