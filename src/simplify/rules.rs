@@ -270,11 +270,27 @@ impl Applier<Mx, MxAnalysis> for EntriesOf {
     ) -> Vec<Id> {
         let shape = data(egraph, subst, self.0).shape;
         let mut term: RecExpr<Mx> = RecExpr::default();
-        let mut dim = |d: Dim, term: &mut RecExpr<Mx>| {
-            term.add(match d {
-                Dim::Const(c) => Mx::Num(BigRational::from_integer(c.into())),
-                Dim::Sym(_) => Mx::Other(size_symbol(egraph, d), vec![]),
-            })
+        let mut dim = |d: Dim, term: &mut RecExpr<Mx>| match d {
+            Dim::Const(c) => term.add(Mx::Num(BigRational::from_integer(c.into()))),
+            Dim::Sym(_) => term.add(Mx::Other(size_symbol(egraph, d), vec![])),
+            // `konst + Σ coeff · sym`, each symbol a size atom.
+            Dim::Sum(_) => {
+                let (konst, parts) = d.parts();
+                let mut acc = (konst != 0)
+                    .then(|| term.add(Mx::Num(BigRational::from_integer(konst.into()))));
+                for (sym, coeff) in parts {
+                    let mut t = term.add(Mx::Other(size_symbol(egraph, Dim::Sym(sym)), vec![]));
+                    if coeff != 1 {
+                        let c = term.add(Mx::Num(BigRational::from_integer(coeff.into())));
+                        t = term.add(Mx::Mul([c, t]));
+                    }
+                    acc = Some(match acc {
+                        Some(a) => term.add(Mx::Add([a, t])),
+                        None => t,
+                    });
+                }
+                acc.expect("a dimension sum names a symbol")
+            }
         };
         // Rows only: the trace of a square matrix, or a column's entries.
         let rows = dim(shape.rows, &mut term);
