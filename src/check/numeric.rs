@@ -296,6 +296,10 @@ struct Run<'c> {
     exact_fail: Option<usize>,
     cov: Coverage,
     last_problem: String,
+    /// An evaluation failed for a reason no other point can change (an
+    /// unsupported construct, a value over the size budget, with every
+    /// size and length fixed): drawing again would only repeat it.
+    hopeless: bool,
     /// Points the float64 screen passed, cheapest first.
     candidates: Vec<Candidate>,
     /// Points where float64 saw a difference, clearest first.
@@ -336,6 +340,7 @@ impl<'c> Run<'c> {
             exact_fail: None,
             cov: Coverage::default(),
             last_problem: String::new(),
+            hopeless: false,
             candidates: Vec::new(),
             differing: Vec::new(),
             unevaluated: Vec::new(),
@@ -407,6 +412,12 @@ impl<'c> Run<'c> {
                 if let Some(c) = self.point(r, salt, p) {
                     return Some(c);
                 }
+                if self.hopeless {
+                    break;
+                }
+            }
+            if self.hopeless {
+                break;
             }
             if round == 0
                 && self.cov.points() == 0
@@ -431,6 +442,9 @@ impl<'c> Run<'c> {
         let float_funs = self.facts.funs && q % 2 == 1;
         let overrides: Vec<(DimId, u64)> = self.tdims.iter().copied().zip(r.lens.clone()).collect();
         for retry in 0..REDRAWS {
+            if self.hopeless {
+                return None;
+            }
             // A wide point that failed twice is redrawn at unit scale:
             // mixed magnitudes that leave a domain (a softmax underflowing
             // into a log) do so systematically.
@@ -505,6 +519,18 @@ impl<'c> Run<'c> {
         self.screen(inst, lens, entries + total)
     }
 
+    /// Records why a point failed; an unsupported evaluation with nothing
+    /// left to vary (no symbolic size or length) ends the sampling.
+    fn note_failure(&mut self, e: &EvalError) {
+        self.last_problem = eval_problem(e);
+        if matches!(e, EvalError::Unsupported(_))
+            && self.size_dims.is_empty()
+            && self.tdims.is_empty()
+        {
+            self.hopeless = true;
+        }
+    }
+
     /// An exact comparison's result at a point.
     fn settle_exact(
         &mut self,
@@ -536,7 +562,7 @@ impl<'c> Run<'c> {
                 if matches!(e, EvalError::Undefined(_)) {
                     self.cov.add_undefined(&inst, &self.value_dims);
                 }
-                self.last_problem = eval_problem(&e);
+                self.note_failure(&e);
                 Tried::Redraw
             }
         }
@@ -569,7 +595,7 @@ impl<'c> Run<'c> {
                 if matches!(e, EvalError::Undefined(_)) {
                     self.cov.add_undefined(&c.inst, &self.value_dims);
                 }
-                self.last_problem = eval_problem(&e);
+                self.note_failure(&e);
                 keep_cheapest(&mut self.unevaluated, c, UNEVALUATED_TRIES);
                 Tried::Redraw
             }

@@ -157,28 +157,9 @@ impl Forward<'_, '_> {
                     ir::FunKind::Map { .. } => t(0).map(|tz| mul(transpose(p), tz)),
                 }
             }
-            Op::Softmax => t(0).map(|tz| {
-                let s = val.clone();
-                let j = sub(dg(s.clone()), mul(s.clone(), transpose(s)));
-                mul(j, tz)
-            }),
-            Op::LogSumExp => t(0).map(|tz| {
-                let s = un(Op::Softmax, x(0), x(0).shape);
-                mul(transpose(s), tz)
-            }),
-            // A batch of one row is the vector case; rows of one entry
-            // have softmax 1 and logsumexp equal to the entry.
-            Op::SoftmaxRows if x(0).shape.is_column() => None,
-            Op::SoftmaxRows => t(0).map(|tz| {
-                let s = colv(val.clone());
-                let j = sub(dg(s.clone()), mul(s.clone(), transpose(s)));
-                mul(j, tz)
-            }),
-            Op::LseRows if x(0).shape.is_column() => t(0),
-            Op::LseRows => t(0).map(|tz| {
-                let s = un(Op::SoftmaxRows, x(0), x(0).shape);
-                mul(s, tz)
-            }),
+            Op::Softmax | Op::LogSumExp | Op::SoftmaxRows | Op::LseRows => {
+                softmax_tangent(e, val, t(0))
+            }
             Op::Sum => t(0).map(|tz| mul(transpose(colv(ones(x(0).shape, sp))), tz)),
             Op::Norm => t(0).map(|tz| mul(transpose(colv(div(x(0), val.clone()))), tz)),
             Op::Pow => {
@@ -245,6 +226,23 @@ impl Forward<'_, '_> {
                 }
             }
         })
+    }
+}
+
+/// Tangents of the softmax family, given the argument's tangent.
+fn softmax_tangent(e: &Expr, val: &Expr, tz: Option<Expr>) -> Option<Expr> {
+    let z = e.args[0].clone();
+    let jacobian = |s: Expr| sub(dg(s.clone()), mul(s.clone(), transpose(s)));
+    match &e.op {
+        Op::Softmax => tz.map(|tz| mul(jacobian(val.clone()), tz)),
+        Op::LogSumExp => tz.map(|tz| mul(transpose(un(Op::Softmax, z.clone(), z.shape)), tz)),
+        // A batch of one row is the vector case; rows of one entry
+        // have softmax 1 and logsumexp equal to the entry.
+        Op::SoftmaxRows if z.shape.is_column() => None,
+        Op::SoftmaxRows => tz.map(|tz| mul(jacobian(colv(val.clone())), tz)),
+        Op::LseRows if z.shape.is_column() => tz,
+        Op::LseRows => tz.map(|tz| mul(un(Op::SoftmaxRows, z.clone(), z.shape), tz)),
+        _ => None,
     }
 }
 

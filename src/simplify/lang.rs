@@ -9,7 +9,7 @@
 use crate::ir::vocab::{Domain, Range};
 use crate::ir::{self, Attr, CmpOp, Dim, ElemFn, Expr, Op, Program, Shape};
 use crate::span::Span;
-use egg::{Analysis, DidMerge, EGraph, Id, Language, RecExpr, Symbol, define_language};
+use egg::{Analysis, DidMerge, EGraph, Id, Language, RecExpr, define_language};
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
 use std::collections::HashMap;
@@ -48,7 +48,41 @@ define_language! {
         // A built-in elementwise function (its argument, then its
         // parameters), spelled as in files: `(tanh ?z)`.
         Elem(ElemFn, Box<[Id]>),
-        Other(Symbol, Vec<Id>),
+        Other(OtherSym, Vec<Id>),
+    }
+}
+
+/// The atom an `Other` node stands for: its index in the run's [`Table`].
+/// Indices follow the order the run met its atoms, so one run's e-graph
+/// (and its hashing and iteration orders) does not depend on what other
+/// runs in the same process interned before it, as a global symbol's would.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct OtherSym(u32);
+
+impl std::fmt::Display for OtherSym {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "atom{}", self.0)
+    }
+}
+
+impl std::str::FromStr for OtherSym {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.strip_prefix("atom")
+            .and_then(|n| n.parse().ok())
+            .map(OtherSym)
+            .ok_or_else(|| format!("not an atom: {s}"))
+    }
+}
+
+/// The entries of a [`Table`], indexed by their atoms.
+#[derive(Default, Clone, Debug)]
+pub struct Entries(Vec<Entry>);
+
+impl std::ops::Index<&OtherSym> for Entries {
+    type Output = Entry;
+    fn index(&self, s: &OtherSym) -> &Entry {
+        &self.0[s.0 as usize]
     }
 }
 
@@ -120,8 +154,9 @@ pub struct Entry {
 /// Symbols of `Other` nodes: which IR op and shape each stands for.
 #[derive(Default, Clone, Debug)]
 pub struct Table {
-    pub entries: HashMap<Symbol, Entry>,
-    by_key: HashMap<(Op, Shape), Symbol>,
+    pub entries: Entries,
+    names: Vec<String>,
+    by_key: HashMap<(Op, Shape), OtherSym>,
 }
 
 impl Table {
@@ -132,19 +167,13 @@ impl Table {
         shapes: (Shape, Shape),
         facts: Facts,
         rank: usize,
-    ) -> Symbol {
+    ) -> OtherSym {
         let (shape, ir_shape) = shapes;
         if let Some(s) = self.by_key.get(&(op.clone(), shape)) {
             return *s;
         }
-        let mut sym = Symbol::from(name);
-        let mut k = 2;
-        while self.entries.contains_key(&sym) {
-            sym = Symbol::from(format!("{name}#{k}"));
-            k += 1;
-        }
-        self.entries.insert(
-            sym,
+        let sym = self.push(
+            name,
             Entry {
                 op: op.clone(),
                 shape,
@@ -155,6 +184,20 @@ impl Table {
         );
         self.by_key.insert((op, shape), sym);
         sym
+    }
+
+    /// A new atom for `entry`, called `name` where it is printed for
+    /// debugging.
+    pub fn push(&mut self, name: &str, entry: Entry) -> OtherSym {
+        let sym = OtherSym(self.entries.0.len() as u32);
+        self.entries.0.push(entry);
+        self.names.push(name.to_string());
+        sym
+    }
+
+    /// The name an atom was interned with.
+    pub fn name(&self, s: OtherSym) -> &str {
+        &self.names[s.0 as usize]
     }
 }
 
@@ -244,7 +287,7 @@ pub fn node_shape(node: &Mx, sh: &dyn Fn(&Id) -> Shape, table: &Table) -> Shape 
     shape_with(node, sh, &|s| table.entries[s].shape)
 }
 
-fn shape_with(node: &Mx, sh: &dyn Fn(&Id) -> Shape, other: &dyn Fn(&Symbol) -> Shape) -> Shape {
+fn shape_with(node: &Mx, sh: &dyn Fn(&Id) -> Shape, other: &dyn Fn(&OtherSym) -> Shape) -> Shape {
     match node {
         Mx::Num(_) => Shape::SCALAR,
         Mx::Mul([a, b]) => Shape::new(sh(a).rows, sh(b).cols),
@@ -607,42 +650,14 @@ impl<'p> ToEgg<'p> {
         }
     }
 
-    fn other(&mut self, e: &Expr, shape: Shape) -> Symbol {
+    fn other(&mut self, e: &Expr, shape: Shape) -> OtherSym {
         let p = self.prog;
         let mut facts = Facts::default();
         let mut rank = 0;
         let name = match &e.op {
             Op::Var(v) => {
                 let d = &p.vars[*v];
-                for a in &d.attrs {
-                    match a {
-                        Attr::Onehot => {
-                            facts.onehot = true;
-                            facts.sum_one = true;
-                        }
-                        Attr::Simplex => {
-                            facts.sum_one = true;
-                            facts.positive = true;
-                        }
-                        // entries in {0, 1}, so y ∘ y = y as for onehot
-                        Attr::OnehotRows => {
-                            facts.onehot = true;
-                            facts.rows_sum_one = true;
-                        }
-                        Attr::SimplexRows => {
-                            facts.rows_sum_one = true;
-                            facts.positive = true;
-                        }
-                        Attr::Positive => facts.positive = true,
-                        Attr::Symmetric => facts.symmetric = true,
-                        Attr::Spd => {
-                            facts.symmetric = true;
-                            facts.invertible = true;
-                        }
-                        Attr::Invertible => facts.invertible = true,
-                    }
-                }
-                facts.nonzero = facts.positive;
+                facts = attr_facts(&d.attrs);
                 d.name.clone()
             }
             Op::Let(l) => {
@@ -823,4 +838,39 @@ pub fn to_ir(table: &Table, rec: &RecExpr<Mx>, span: Span) -> Expr {
     built
         .pop()
         .unwrap_or_else(|| Expr::leaf(Op::Zeros, ir::Shape::SCALAR, span))
+}
+
+/// What a variable's declared attributes let the rules use.
+fn attr_facts(attrs: &[Attr]) -> Facts {
+    let mut facts = Facts::default();
+    for a in attrs {
+        match a {
+            Attr::Onehot => {
+                facts.onehot = true;
+                facts.sum_one = true;
+            }
+            Attr::Simplex => {
+                facts.sum_one = true;
+                facts.positive = true;
+            }
+            // entries in {0, 1}, so y ∘ y = y as for onehot
+            Attr::OnehotRows => {
+                facts.onehot = true;
+                facts.rows_sum_one = true;
+            }
+            Attr::SimplexRows => {
+                facts.rows_sum_one = true;
+                facts.positive = true;
+            }
+            Attr::Positive => facts.positive = true,
+            Attr::Symmetric => facts.symmetric = true,
+            Attr::Spd => {
+                facts.symmetric = true;
+                facts.invertible = true;
+            }
+            Attr::Invertible => facts.invertible = true,
+        }
+    }
+    facts.nonzero = facts.positive;
+    facts
 }

@@ -317,7 +317,7 @@ impl Applier<Mx, MxAnalysis> for EntriesOf {
 
 /// The atom of a symbolic dimension's value: the one the program's terms
 /// use when there is one, with the facts of a size (positive, defined).
-fn size_symbol(egraph: &mut MxGraph, d: Dim) -> Symbol {
+fn size_symbol(egraph: &mut MxGraph, d: Dim) -> super::lang::OtherSym {
     let facts = super::lang::Facts {
         positive: true,
         nonzero: true,

@@ -12,15 +12,16 @@
 
 use super::*;
 use crate::ir::{Dim, ElemFn, Shape};
+use crate::simplify::lang::OtherSym;
 use crate::simplify::lang::{Entry, Facts, Mx, Table};
-use egg::{ENodeOrVar, Id, Language, Symbol};
+use egg::{ENodeOrVar, Id, Language};
 use num_rational::BigRational;
 use std::collections::HashMap;
 
 /// The value of a node, NaN entries meaning undefined (a division by zero,
 /// a log of a negative number, the inverse of a singular matrix); None when
 /// the node is ill-typed or the test does not evaluate its operator.
-fn eval_node(node: &Mx, kid: &dyn Fn(Id) -> Option<M>, atoms: &HashMap<Symbol, M>) -> Option<M> {
+fn eval_node(node: &Mx, kid: &dyn Fn(Id) -> Option<M>, atoms: &HashMap<OtherSym, M>) -> Option<M> {
     let k = |i: &Id| kid(*i);
     let same = |a: &M, b: &M| a.shape() == b.shape();
     let sc = |m: &M| {
@@ -52,7 +53,7 @@ fn eval_raw(
     k: &dyn Fn(&Id) -> Option<M>,
     same: &dyn Fn(&M, &M) -> bool,
     sc: &dyn Fn(&M) -> Option<f64>,
-    atoms: &HashMap<Symbol, M>,
+    atoms: &HashMap<OtherSym, M>,
 ) -> Option<M> {
     let nan = |m: &M| m.map(|_| f64::NAN);
     Some(match node {
@@ -406,8 +407,8 @@ fn check_rule_in_world(
 ) -> bool {
     let lhs = rule.searcher.get_pattern_ast().expect("pattern rule");
     let mut table = Table::default();
-    let mut values: HashMap<Symbol, M> = HashMap::new();
-    let mut var_atoms: HashMap<egg::Var, Symbol> = HashMap::new();
+    let mut values: HashMap<OtherSym, M> = HashMap::new();
+    let mut var_atoms: HashMap<egg::Var, OtherSym> = HashMap::new();
     for n in lhs.as_ref() {
         if let ENodeOrVar::Var(v) = n {
             if var_atoms.contains_key(v) {
@@ -415,9 +416,8 @@ fn check_rule_in_world(
             }
             let name = v.to_string().trim_start_matches('?').to_string();
             let (shape, val, facts) = world_value(&name, shape_of(&name), kind, rng);
-            let sym = Symbol::from(format!("v_{name}"));
-            table.entries.insert(
-                sym,
+            let sym = table.push(
+                &format!("v_{name}"),
                 Entry {
                     op: if name == "k" {
                         Op::DimValue(Dim::Sym(0))
@@ -656,9 +656,10 @@ fn the_soundness_test_catches_unsound_rules() {
 #[test]
 fn a_merge_of_different_shapes_is_recorded() {
     let mut table = Table::default();
+    let mut atoms = Vec::new();
     for (name, shape) in [("s", Shape::SCALAR), ("v", Shape::vector(Dim::Const(3)))] {
-        table.entries.insert(
-            Symbol::from(name),
+        atoms.push(table.push(
+            name,
             Entry {
                 op: Op::Var(0),
                 shape,
@@ -666,11 +667,11 @@ fn a_merge_of_different_shapes_is_recorded() {
                 facts: Facts::default(),
                 rank: 0,
             },
-        );
+        ));
     }
     let mut g = lang::MxGraph::new(lang::MxAnalysis::new(table));
-    let s = g.add(Mx::Other(Symbol::from("s"), vec![]));
-    let v = g.add(Mx::Other(Symbol::from("v"), vec![]));
+    let s = g.add(Mx::Other(atoms[0], vec![]));
+    let v = g.add(Mx::Other(atoms[1], vec![]));
     let two = g.add(Mx::Num(BigRational::from_integer(2.into())));
     let three = g.add(Mx::Num(BigRational::from_integer(3.into())));
     assert!(g.analysis.errors.is_empty());
