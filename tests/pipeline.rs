@@ -61,6 +61,40 @@ fn project_examples_text_and_json() {
     }
 }
 
+/// The course derivations in `examples/course/`: every claim meets its
+/// expectation at seeds 0..10, each file refutes at least one typical
+/// mistake, and the text and JSON output at seed 0 are reviewed snapshots.
+#[test]
+fn course_examples_text_and_json() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/course");
+    let files = grad_files(&dir);
+    assert!(
+        files.len() >= 12,
+        "examples/course/ holds {} files",
+        files.len()
+    );
+    let settings = snapshot_settings();
+    for f in files {
+        let display = format!("examples/course/{}", name(&f));
+        for seed in 1..10 {
+            let (text, unmet) = run_seeded(&f, &display, Format::Text, seed);
+            assert!(
+                !unmet,
+                "{display} at seed {seed}: a claim missed its expectation:\n{text}"
+            );
+        }
+        let (text, unmet) = run(&f, &display, Format::Text);
+        assert!(!unmet, "{display}: a claim missed its expectation:\n{text}");
+        assert!(
+            text.contains("refuted (as expected)"),
+            "{display}: no typical mistake is refuted"
+        );
+        settings.bind(|| insta::assert_snapshot!(format!("course_text@{}", name(&f)), text));
+        let (json, _) = run(&f, &display, Format::Json);
+        settings.bind(|| insta::assert_snapshot!(format!("course_json@{}", name(&f)), json));
+    }
+}
+
 #[test]
 fn project_examples_latex() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
