@@ -7,6 +7,7 @@ pub mod detail;
 pub mod expr;
 pub mod facts;
 pub mod latex;
+pub mod names;
 
 use crate::check::plot::PlotReport;
 use crate::check::{FileReport, InternalError, Outcome, StepReport, Verdict};
